@@ -1,0 +1,49 @@
+# Every target creates the virtualenv on first use, so a fresh clone needs only `make run`
+# or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test pytest unit integration lint typecheck check format schemas bench clean-var
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $(STAMP)
+
+## The platform on this machine: four services in one process, no Kafka or MongoDB needed.
+run: $(STAMP)
+	$(BIN)/integrations dev
+
+## The whole suite: lint, types, then unit, contract, integration and e2e tests.
+test: check pytest
+
+pytest: $(STAMP)
+	$(BIN)/pytest -m "unit or contract or integration or e2e"
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "unit or (contract and not integration)"
+
+integration: $(STAMP)
+	$(BIN)/pytest -m "integration or e2e"
+
+check: lint typecheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schemas: $(STAMP)
+	$(BIN)/integrations schemas docs/schemas
+
+clean-var:
+	rm -rf var

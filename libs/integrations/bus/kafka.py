@@ -1,0 +1,285 @@
+"""The bus on Apache Kafka.
+
+FastStream carries what it does well: the producer (idempotent, acks=all) and the consumer
+groups, whose manual acknowledgement (`AckPolicy.NACK_ON_ERROR`: commit after the handler
+returns, seek back to the record when it raises) is exactly the port's contract. It also
+runs the broker middlewares, so the telemetry's FastStream middleware traces every publish
+and consume without this module knowing about it.
+
+Raw aiokafka carries the group-less readers (`kafka_readers`): views and the tail behind
+`expect()` need end offsets and resolved positions, which FastStream's subscribers hide.
+
+Topics are provisioned by `integrations topics create` (`admin.ensure_topics`), never on the
+fly: a topic auto-created by a subscriber would get one partition and no retention settings.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from enum import Enum
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import (
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    TopicAuthorizationFailedError,
+)
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
+from faststream.types import BrokerMiddleware
+
+from integrations.bus.envelope import seal
+from integrations.bus.errors import BusUnavailable, PublishRejected
+from integrations.bus.kafka_readers import KafkaView, Tail, to_record
+from integrations.bus.ports import Expectation, Handler, Header, Predicate, TraceContextSource
+from integrations.bus.settings import KafkaSettings
+from integrations.contracts.messages.base import Message
+from integrations.telemetry.propagation import current_traceparent
+
+log = logging.getLogger("integrations.bus.kafka")
+
+Middleware = BrokerMiddleware[Any, Any]
+
+# Refusals about the record itself: sending it again cannot succeed.
+_PERMANENT = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    TopicAuthorizationFailedError,
+)
+
+
+def make_kafka_broker(
+    settings: KafkaSettings, middlewares: Sequence[Middleware] = ()
+) -> KafkaBroker:
+    """The one place Kafka clients are configured; every service gets its broker here."""
+    return KafkaBroker(
+        settings.servers,
+        client_id=settings.client_id,
+        request_timeout_ms=int(settings.request_timeout_s * 1000),
+        # Idempotence: a producer retry after a lost acknowledgement writes no duplicate.
+        enable_idempotence=True,
+        acks="all",
+        max_request_size=settings.max_message_bytes,
+        allow_auto_create_topics=False,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        graceful_timeout=settings.graceful_timeout_s,
+        middlewares=middlewares,
+        # FastStream's default logger prints its own format; ours goes through the service's.
+        logger=logging.getLogger("integrations.bus.faststream"),
+    )
+
+
+async def _body_as_bytes(message: StreamMessage[Any]) -> bytes:
+    # Handlers get the record; decoding is theirs (contracts.codec), not FastStream's JSON.
+    body: bytes = message.body
+    return body
+
+
+class _State(Enum):
+    NEW = "new"
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+class KafkaBus:
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        *,
+        middlewares: Sequence[Middleware] = (),
+        trace_context: TraceContextSource = current_traceparent,
+    ) -> None:
+        self._settings = settings
+        self._trace_context = trace_context
+        self.broker = make_kafka_broker(settings, middlewares)
+        self._state = _State.NEW
+        self._subscribers: list[Any] = []
+        self._views: list[KafkaView] = []
+        self._tails: dict[str, Tail] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if self._state is _State.RUNNING:
+            return
+        if self._state is _State.STOPPED:
+            raise RuntimeError("a stopped KafkaBus cannot be started again")
+        await self._wait_for_cluster()
+        try:
+            await self.broker.start()
+        except Exception as error:
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+            raise BusUnavailable(f"cannot start Kafka clients: {error}") from error
+        self._state = _State.RUNNING
+        for view in self._views:
+            self._run_reader(view.run())
+
+    async def stop(self) -> None:
+        if self._state is not _State.RUNNING:
+            self._state = _State.STOPPED
+            return
+        self._state = _State.STOPPED
+        pending = [*self._tasks, *self._readers]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self.broker.stop()
+
+    async def health(self) -> bool:
+        if self._state is not _State.RUNNING:
+            return False
+        if any(task.done() for task in self._readers):
+            return False
+        if not all(subscriber.running for subscriber in self._subscribers):
+            return False
+        alive: bool = await self.broker.ping(timeout=self._settings.health_timeout_s)
+        return alive
+
+    async def publish(
+        self,
+        topic: str,
+        message: Message | None,
+        *,
+        source: str,
+        key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        envelope = seal(
+            topic,
+            message,
+            key=key,
+            source=source,
+            trace_context=self._trace_context,
+            extra_headers=headers,
+        )
+        await self.publish_raw(topic, envelope.key, envelope.value, envelope.headers)
+
+    async def publish_raw(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes | None,
+        headers: Sequence[Header] = (),
+    ) -> None:
+        """As the port says; header values must be UTF-8 (FastStream sends text headers)."""
+        self._require_running()
+        # FastStream takes headers as a dict of text: repeated names keep the last value.
+        text_headers = {name: raw.decode() for name, raw in headers}
+        timeout = self._settings.publish_timeout_s
+        try:
+            async with asyncio.timeout(timeout):
+                await self.broker.publish(
+                    value,
+                    topic,
+                    key=None if key is None else key.encode(),
+                    headers=text_headers,
+                )
+        except TimeoutError:
+            raise BusUnavailable(f"{topic}: not acknowledged within {timeout} s") from None
+        except _PERMANENT as error:
+            raise PublishRejected(f"{topic}: {error}") from error
+        except KafkaError as error:
+            raise BusUnavailable(f"{topic}: {error}") from error
+
+    def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
+        subscriber = self.broker.subscriber(
+            topic,
+            group_id=group,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_body_as_bytes,
+            max_partition_fetch_bytes=self._settings.max_message_bytes,
+            session_timeout_ms=int(self._settings.session_timeout_s * 1000),
+            heartbeat_interval_ms=int(self._settings.session_timeout_s * 1000 / 3),
+        )
+        subscriber(self._consume_with(handler))
+        self._subscribers.append(subscriber)
+        if self._state is _State.RUNNING:
+            self._spawn(subscriber.start())
+
+    def subscribe_view(self, topic: str, handler: Handler) -> KafkaView:
+        view = KafkaView(topic, handler, self._settings)
+        self._views.append(view)
+        if self._state is _State.RUNNING:
+            self._run_reader(view.run())
+        return view
+
+    def expect(self, topic: str, predicate: Predicate) -> AbstractAsyncContextManager[Expectation]:
+        return self._expect(topic, predicate)
+
+    @asynccontextmanager
+    async def _expect(self, topic: str, predicate: Predicate) -> AsyncIterator[Expectation]:
+        self._require_running()
+        tail = self._tails.get(topic)
+        if tail is None:
+            # One tail per topic per process, kept for later expectations.
+            tail = self._tails[topic] = Tail(topic, self._settings)
+            self._run_reader(tail.run())
+        within = self._settings.publish_timeout_s
+        try:
+            async with asyncio.timeout(within):
+                expectation = await tail.enter(predicate)
+        except (TimeoutError, KafkaError) as error:
+            raise BusUnavailable(f"{topic}: cannot follow the topic within {within} s") from error
+        try:
+            yield expectation
+        finally:
+            tail.leave(expectation)
+
+    def _consume_with(self, handler: Handler) -> Any:
+        delay = self._settings.redelivery_delay_s
+
+        async def consume(message: KafkaMessage) -> None:
+            try:
+                await handler(to_record(message.raw_message))
+            except Exception:
+                # FastStream logs the error and seeks back once this raises: pause first,
+                # so a record that keeps failing does not spin the consumer.
+                await asyncio.sleep(delay)
+                raise
+
+        return consume
+
+    async def _wait_for_cluster(self) -> None:
+        # A throwaway admin client, closed on every path: FastStream's own start leaves an
+        # unclosed producer behind when the cluster is unreachable.
+        deadline = time.monotonic() + self._settings.connect_timeout_s
+        while True:
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self._settings.servers,
+                client_id=self._settings.client_id,
+                request_timeout_ms=int(self._settings.request_timeout_s * 1000),
+            )
+            try:
+                await admin.start()
+                return
+            except KafkaError as error:
+                if time.monotonic() >= deadline:
+                    raise BusUnavailable(
+                        f"Kafka at {self._settings.bootstrap_servers} is unreachable: {error}"
+                    ) from error
+            finally:
+                await admin.close()
+            await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    def _require_running(self) -> None:
+        if self._state is not _State.RUNNING:
+            raise BusUnavailable(f"the Kafka bus is {self._state.value}")
+
+    def _run_reader(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        self._readers.append(asyncio.create_task(coroutine))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

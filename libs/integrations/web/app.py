@@ -1,0 +1,41 @@
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from integrations.web.errors import ErrorBody, ErrorMapping, install_error_handlers
+from integrations.web.health import HealthChecks
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+API_PREFIX = "/api/integrations"
+
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in [
+        (400, "Bad request"),
+        (401, "Missing or invalid bearer token"),
+        (404, "Not found"),
+        (422, "Invalid request"),
+        (500, "Internal error"),
+        (503, "A dependency (broker or database) is unavailable"),
+    ]
+}
+
+
+def build_app(
+    *,
+    title: str,
+    version: str,
+    health: HealthChecks,
+    routers: Sequence[APIRouter] = (),
+    lifespan: Lifespan | None = None,
+    error_mappings: Sequence[ErrorMapping] = (),
+) -> FastAPI:
+    app = FastAPI(title=title, version=version, lifespan=lifespan, responses=_ERROR_RESPONSES)
+    install_error_handlers(app, error_mappings)
+    app.include_router(health.router())
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,22 @@
+"""The `integrations` command: run the platform, mint dev tokens, manage keys, topics and
+schemas."""
+
+import typer
+
+from integrations.cli import dev, keys, schemas, serve, token, topics
+
+app = typer.Typer(
+    name="integrations",
+    help="Integrations platform: services, keys, topics and schemas.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("dev")(dev.dev)
+app.command("serve")(serve.serve)
+app.command("token")(token.token)
+app.command("schemas")(schemas.schemas)
+app.add_typer(keys.app, name="keys")
+app.add_typer(topics.app, name="topics")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,65 @@
+"""Credential kinds (SPEC CS-1). Secret fields are `SecretStr`: never printed, never dumped
+unless a caller reveals them on purpose."""
+
+import time
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+CredentialsType = Literal["oauth2", "api_key", "user_password", "host_scoped"]
+
+
+def new_credentials_id() -> str:
+    return str(uuid.uuid4())
+
+
+class _BaseCredentials(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(default_factory=new_credentials_id, description="Credential id (uuid).")
+    provider: str = Field(min_length=1, max_length=64, description="Provider name.")
+    title: str | None = Field(default=None, max_length=256, description="User-facing label.")
+
+
+class OAuth2Credentials(_BaseCredentials):
+    type: Literal["oauth2"] = "oauth2"
+    username: str | None = Field(default=None, description="Account name at the provider.")
+    access_token: SecretStr
+    access_token_expires_at: int | None = Field(
+        default=None, description="Epoch seconds; None means the token does not expire."
+    )
+    refresh_token: SecretStr | None = None
+    refresh_token_expires_at: int | None = Field(default=None, description="Epoch seconds.")
+    scopes: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def expires_within(self, seconds: int, *, now: float | None = None) -> bool:
+        if self.access_token_expires_at is None:
+            return False
+        current = time.time() if now is None else now
+        return self.access_token_expires_at < current + seconds
+
+
+class APIKeyCredentials(_BaseCredentials):
+    type: Literal["api_key"] = "api_key"
+    api_key: SecretStr
+    expires_at: int | None = Field(default=None, description="Epoch seconds, if the key expires.")
+
+
+class UserPasswordCredentials(_BaseCredentials):
+    type: Literal["user_password"] = "user_password"
+    username: SecretStr
+    password: SecretStr
+
+
+class HostScopedCredentials(_BaseCredentials):
+    type: Literal["host_scoped"] = "host_scoped"
+    host: str = Field(min_length=1, description="Host pattern the headers are sent to.")
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+
+
+Credentials = Annotated[
+    OAuth2Credentials | APIKeyCredentials | UserPasswordCredentials | HostScopedCredentials,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,1 @@
+"""Dispatcher domain: trigger matching and execution-request fan-out (pure)."""

@@ -1,0 +1,1 @@
+"""Ingress domain: webhook verification schemes and event derivation (pure)."""

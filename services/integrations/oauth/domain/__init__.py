@@ -1,0 +1,1 @@
+"""OAuth domain: state tokens, PKCE, scope rules (pure)."""
