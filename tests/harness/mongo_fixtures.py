@@ -108,7 +108,7 @@ def mongo_server(
         # pytest.fail, not skip: integration tests must not pass without a database
         pytest.fail(f"could not start the test MongoDB-wire server: {exc}", pytrace=False)
     request.config.stash[_USED_SERVER] = (
-        f"{harness.description} (started in {harness.startup_seconds or 0:.1f} s, "
+        f"{harness.description} (started in {harness.startup_seconds or 0:.2f} s, "
         f"log {harness.log_path})"
     )
     try:

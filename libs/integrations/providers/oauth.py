@@ -42,6 +42,9 @@ class OAuthClient(BaseModel):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OAuthConfig:
+    """A provider's OAuth 2.0 declaration; the env var names say where this deployment keeps
+    its client id and secret (SPEC REG-1, CM-7)."""
+
     authorize_url: str
     token_url: str
     client_id_env: str

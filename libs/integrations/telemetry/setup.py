@@ -13,6 +13,9 @@ from integrations.telemetry.logs import configure_logging
 from integrations.telemetry.settings import TelemetrySettings
 
 
+_global_set = False
+
+
 @dataclass(frozen=True)
 class Telemetry:
     tracer_provider: TracerProvider
@@ -50,9 +53,13 @@ def configure_telemetry(
     for processor in span_processors:
         tracer_provider.add_span_processor(processor)
     meter_provider = MeterProvider(resource=resource, metric_readers=readers)
-    if set_global:
+    global _global_set
+    if set_global and not _global_set:
+        # OpenTelemetry allows one global provider per process; the embedded host and tests
+        # build several services in one process, and the first one's providers stay global.
         trace.set_tracer_provider(tracer_provider)
         metrics.set_meter_provider(meter_provider)
+        _global_set = True
     return Telemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)
 
 

@@ -1,5 +1,6 @@
 """Compose the four services into one app: one in-memory bus, one SQLite file per service."""
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ def _overrides(name: str, data_dir: Path, base_url: str, secrets: DevSecrets) ->
         "jwt_secret": secrets.jwt_secret,
         "service_token": secrets.service_token,
         "platform_base_url": base_url,
+        # A developer reads these logs in a terminal; LOG_FORMAT=json still wins.
+        "log_format": os.environ.get("LOG_FORMAT", "text"),
         **per_service.get(name, {}),
     }
 

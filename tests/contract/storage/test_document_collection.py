@@ -36,6 +36,7 @@ class Store:
 
     url: str
     name: str
+    is_ferretdb: bool = False
 
     def open(self, name: str | None = None) -> Database:
         return open_database(self.url, name=name or self.name)
@@ -51,7 +52,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield Store(f"sqlite:///{tmp_path}/data/integrations.db", "contract")
         return
     uri: str = request.getfixturevalue("mongodb_uri")
-    store = Store(uri, f"contract_{uuid.uuid4().hex[:16]}")
+    is_ferretdb: bool = request.getfixturevalue("mongo_server").is_ferretdb
+    store = Store(uri, f"contract_{uuid.uuid4().hex[:16]}", is_ferretdb)
     yield store
     client: MongoClient[dict[str, Any]] = MongoClient(uri, serverSelectionTimeoutMS=5000)
     with client:
@@ -69,6 +71,18 @@ async def database(store: Store) -> AsyncIterator[Database]:
 @pytest.fixture
 def things(database: Database) -> DocumentCollection:
     return database.collection("things")
+
+
+def pin_ferretdb_gap(request: pytest.FixtureRequest, store: Store, gap: str) -> None:
+    """Expect this test to fail on FerretDB v1 (docs/storage.md lists its gaps); strict, so
+    a FerretDB that closes the gap makes the pin fail and get removed."""
+    if store.is_ferretdb:
+        request.applymarker(pytest.mark.xfail(reason=f"FerretDB v1: {gap}", strict=True))
+
+
+def violated_index(store: Store, name: str) -> str | None:
+    """FerretDB v1's duplicate-key errors do not name the index."""
+    return None if store.is_ferretdb else name
 
 
 async def ids(collection: DocumentCollection, filter: Filter, sort: Sort = ()) -> list[str]:
@@ -116,7 +130,7 @@ async def test_json_values_round_trip_with_their_types(things: DocumentCollectio
         "bool": False,
         "none": None,
         "text": "ünïcødé ✓ \"quoted\" 'single' \\ \n",
-        "list": [1, "two", [3.0], {"four": None}],
+        "list": [1, "two", 3.0, {"four": None, "five": []}],
         "nested": {"deeper": {"deepest": True}, "empty": {}},
         "version": 1,
     }
@@ -131,13 +145,24 @@ async def test_json_values_round_trip_with_their_types(things: DocumentCollectio
     assert type(stored["bool"]) is bool
 
 
-async def test_a_duplicate_id_is_rejected(things: DocumentCollection) -> None:
+async def test_nested_arrays_round_trip(
+    request: pytest.FixtureRequest, store: Store, things: DocumentCollection
+) -> None:
+    pin_ferretdb_gap(request, store, "nested arrays are not supported")
+    doc = {"_id": "a", "matrix": [[1, 2], [[]], ["x", [None]]], "version": 1}
+
+    await things.insert(doc)
+
+    assert await things.get("a") == doc
+
+
+async def test_a_duplicate_id_is_rejected(store: Store, things: DocumentCollection) -> None:
     await things.insert({"_id": "a", "n": 1})
 
     with pytest.raises(DuplicateKey) as raised:
         await things.insert({"_id": "a", "n": 2})
 
-    assert raised.value.index == "_id_"
+    assert raised.value.index == violated_index(store, "_id_")
     assert await things.get("a") == {"_id": "a", "n": 1, "version": 1}
 
 
@@ -177,7 +202,7 @@ BY_ACCOUNT = IndexSpec("by_account", (("user_id", 1), ("account.provider", 1)), 
 
 
 async def test_a_unique_index_rejects_a_second_document_with_the_same_value(
-    things: DocumentCollection,
+    store: Store, things: DocumentCollection
 ) -> None:
     await things.ensure_indexes([BY_EMAIL])
     await things.insert({"_id": "a", "email": "x@example.com"})
@@ -185,13 +210,13 @@ async def test_a_unique_index_rejects_a_second_document_with_the_same_value(
     with pytest.raises(DuplicateKey) as raised:
         await things.insert({"_id": "b", "email": "x@example.com"})
 
-    assert raised.value.index == "by_email"
+    assert raised.value.index == violated_index(store, "by_email")
     await things.insert({"_id": "c", "email": "y@example.com"})
     assert await ids(things, {}, sort=[("_id", 1)]) == ["a", "c"]
 
 
 async def test_a_compound_unique_index_rejects_only_the_same_combination(
-    things: DocumentCollection,
+    store: Store, things: DocumentCollection
 ) -> None:
     await things.ensure_indexes([BY_ACCOUNT])
     await things.insert({"_id": "a", "user_id": "u1", "account": {"provider": "github"}})
@@ -201,7 +226,7 @@ async def test_a_compound_unique_index_rejects_only_the_same_combination(
     with pytest.raises(DuplicateKey) as raised:
         await things.insert({"_id": "d", "user_id": "u2", "account": {"provider": "github"}})
 
-    assert raised.value.index == "by_account"
+    assert raised.value.index == violated_index(store, "by_account")
 
 
 async def test_a_replace_that_breaks_a_unique_index_is_rejected(
@@ -228,8 +253,9 @@ async def test_a_replace_that_breaks_a_unique_index_is_rejected(
 
 
 async def test_a_unique_index_counts_missing_and_null_as_the_same_value(
-    things: DocumentCollection,
+    request: pytest.FixtureRequest, store: Store, things: DocumentCollection
 ) -> None:
+    pin_ferretdb_gap(request, store, "unique indexes let missing fields repeat")
     await things.ensure_indexes([BY_EMAIL])
     await things.insert({"_id": "a"})
 
