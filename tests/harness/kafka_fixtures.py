@@ -35,7 +35,7 @@ from tests.harness.kafka import (
 
 __all__ = [
     "ExternalKafka",
-    "KafkaBroker",
+    "KafkaBrokerHandle",
     "create_topic",
     "kafka_bootstrap",
     "kafka_fault_server",
@@ -47,7 +47,7 @@ EXTERNAL_ENV: Final = "KAFKA_BOOTSTRAP_SERVERS"
 _USED_BROKER: Final = pytest.StashKey[str]()
 
 
-class KafkaBroker(Protocol):
+class KafkaBrokerHandle(Protocol):
     """What tests may rely on, whether the broker is ours or external."""
 
     @property
@@ -113,7 +113,7 @@ class ExternalKafka:
 @pytest.fixture(scope="session")
 def kafka_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[KafkaBroker]:
+) -> Iterator[KafkaBrokerHandle]:
     """The session's Kafka broker, started on first use (fails the test if it cannot start)."""
     external = os.environ.get(EXTERNAL_ENV, "").strip()
     if external:
@@ -141,7 +141,7 @@ def kafka_server(
 
 
 @pytest.fixture
-def kafka_fault_server(kafka_server: KafkaBroker) -> Iterator[KafkaServer]:
+def kafka_fault_server(kafka_server: KafkaBrokerHandle) -> Iterator[KafkaServer]:
     """The harness broker, for fault tests; running again (same address) after the test."""
     if not isinstance(kafka_server, KafkaServer):
         pytest.skip(f"fault test needs the harness broker, not the {kafka_server.description}")
@@ -155,7 +155,7 @@ def kafka_fault_server(kafka_server: KafkaBroker) -> Iterator[KafkaServer]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(kafka_server: KafkaBroker) -> str:
+def kafka_bootstrap(kafka_server: KafkaBrokerHandle) -> str:
     """Bootstrap servers of the session's Kafka broker."""
     return kafka_server.bootstrap_servers
 

@@ -54,6 +54,7 @@ class MongoDatabase:
     def __init__(self, url: str, *, name: str, timeout: float = 5.0) -> None:
         """`timeout` (seconds) bounds server selection and connecting, so an outage
         surfaces as `StorageUnavailable` quickly; options in the URL take precedence."""
+        check_name(name, what="database name")
         options: dict[str, Any] = {}
         lowered = url.lower()
         if "serverselectiontimeoutms=" not in lowered:
@@ -64,7 +65,7 @@ class MongoDatabase:
             self._client: AsyncMongoClient[Document] = AsyncMongoClient(url, **options)
         except ConfigurationError as e:
             raise ValueError(f"invalid MongoDB URL: {e}") from None
-        self._database = self._client.get_database(check_name(name, what="database name"))
+        self._database = self._client.get_database(name)
 
     def collection(self, name: str) -> MongoCollection:
         return MongoCollection(

@@ -1,0 +1,114 @@
+"""`open_database`: which adapter a URL selects, and how an unreachable store is reported."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from integrations.storage import StorageUnavailable, open_database
+from integrations.storage.mongo import MongoDatabase
+from integrations.storage.sqlite import SqliteDatabase
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "url", ["mongodb://127.0.0.1:27017/", "mongodb+srv://cluster.example.com/?tls=true"]
+)
+async def test_mongodb_urls_open_the_mongodb_adapter_without_connecting(url: str) -> None:
+    database = open_database(url, name="credentials")
+
+    assert isinstance(database, MongoDatabase)
+    await database.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["memory://", "sqlite://", "sqlite://:memory:", "sqlite:///:memory:"]
+)
+async def test_memory_urls_open_an_embedded_store_in_memory(url: str) -> None:
+    database = open_database(url, name="credentials")
+    try:
+        await database.collection("things").insert({"_id": "a"})
+        assert await database.collection("things").count({}) == 1
+    finally:
+        await database.close()
+
+
+async def test_a_sqlite_url_with_three_slashes_is_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    database = open_database("sqlite:///var/data/store.db", name="credentials")
+    assert not (tmp_path / "var").exists()
+
+    await database.ping()
+    await database.close()
+
+    assert (tmp_path / "var" / "data" / "store.db").is_file()
+
+
+async def test_a_sqlite_url_with_four_slashes_is_absolute(tmp_path: Path) -> None:
+    database = open_database(f"sqlite:///{tmp_path}/nested/store.db", name="credentials")
+
+    await database.ping()
+    await database.close()
+
+    assert (tmp_path / "nested" / "store.db").is_file()
+    assert os.path.isabs(f"{tmp_path}")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgres://localhost/db", "sqlite:///", "sqlite:///dir/", "sqlite:///x.db?mode=ro", "x"],
+)
+def test_unsupported_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValueError):
+        open_database(url, name="credentials")
+
+
+@pytest.mark.parametrize("name", ["", "a.b", "a b", "1x", "x" * 64, "a/b"])
+def test_invalid_database_names_are_refused(name: str) -> None:
+    with pytest.raises(ValueError):
+        open_database("memory://", name=name)
+    with pytest.raises(ValueError):
+        open_database("mongodb://127.0.0.1/", name=name)
+
+
+async def test_invalid_collection_names_are_refused() -> None:
+    database = open_database("memory://", name="credentials")
+    try:
+        with pytest.raises(ValueError):
+            database.collection("a.b")
+    finally:
+        await database.close()
+
+
+async def test_an_unreachable_mongodb_is_reported_unavailable_within_the_timeout() -> None:
+    database = open_database("mongodb://127.0.0.1:9/", name="credentials", timeout=0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(StorageUnavailable):
+            await database.ping()
+        with pytest.raises(StorageUnavailable):
+            await database.collection("things").get("a")
+    finally:
+        await database.close()
+
+    assert time.monotonic() - started < 5
+
+
+async def test_an_unusable_sqlite_path_is_reported_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    database = open_database(f"sqlite:///{tmp_path}/file/store.db", name="credentials")
+    try:
+        with pytest.raises(StorageUnavailable):
+            await database.ping()
+    finally:
+        await database.close()
+
+
+def test_sqlite_database_is_the_embedded_adapter() -> None:
+    assert isinstance(open_database("memory://", name="credentials"), SqliteDatabase)
