@@ -12,9 +12,9 @@ class BusError(Exception):
     pass
 
 
-class BusUnavailable(BusError):  # noqa: N818 - a state, like the 503 it maps to
+class BusUnavailable(BusError):
     pass
 
 
-class PublishRejected(BusError):  # noqa: N818 - reads as the outcome it reports
+class PublishRejected(BusError):
     pass

@@ -45,51 +45,60 @@ class TopicReader:
         self, topic: str, settings: KafkaSettings, *, start_at: Literal["earliest", "latest"]
     ) -> None:
         self.topic = topic
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.servers,
-            client_id=settings.client_id,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset=start_at,
-            request_timeout_ms=int(settings.request_timeout_s * 1000),
-            max_partition_fetch_bytes=settings.max_message_bytes,
-            metadata_max_age_ms=_METADATA_MAX_AGE_MS,
-        )
-        self._started = False
+        self._settings = settings
+        self._start_at = start_at
+        # Made in open(): an aiokafka client created but never stopped warns when collected.
+        self._consumer: AIOKafkaConsumer | None = None
         self.partitions: frozenset[TopicPartition] = frozenset()
 
     async def open(self) -> None:
         """Connect, take every partition, and resolve the start positions."""
-        while not self._started:
+        consumer = self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.servers,
+            client_id=self._settings.client_id,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset=self._start_at,
+            request_timeout_ms=int(self._settings.request_timeout_s * 1000),
+            max_partition_fetch_bytes=self._settings.max_message_bytes,
+            metadata_max_age_ms=_METADATA_MAX_AGE_MS,
+        )
+        while True:
             try:
-                await self._consumer.start()
-                self._started = True
+                await consumer.start()
+                break
             except KafkaError:
                 log.warning("cannot reach Kafka for %s; retrying", self.topic, exc_info=True)
                 await asyncio.sleep(_RETRY_S)
         # Without a group, subscribe() assigns all partitions once metadata names the topic;
         # a topic that does not exist yet keeps this waiting (views stay not ready).
-        self._consumer.subscribe([self.topic])
-        while not self._consumer.assignment():  # noqa: ASYNC110 - no group, no rebalance event
+        consumer.subscribe([self.topic])
+        while not consumer.assignment():  # noqa: ASYNC110 - no group, no rebalance event
             await asyncio.sleep(_ASSIGNMENT_POLL_S)
-        self.partitions = self._consumer.assignment()
+        self.partitions = consumer.assignment()
         for partition in self.partitions:
-            await self._consumer.position(partition)
+            await consumer.position(partition)
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError(f"the reader of {self.topic} is not open")
+        return self._consumer
 
     async def end_offsets(self) -> dict[int, int]:
-        ends = await self._consumer.end_offsets(list(self.partitions))
+        ends = await self.consumer.end_offsets(list(self.partitions))
         return {partition.partition: offset for partition, offset in ends.items()}
 
     async def reached(self, ends: dict[int, int]) -> bool:
         for partition in self.partitions:
-            if await self._consumer.position(partition) < ends.get(partition.partition, 0):
+            if await self.consumer.position(partition) < ends.get(partition.partition, 0):
                 return False
         return True
 
     async def batch(self) -> list[Record]:
         """The next records (maybe none after a short wait); broker errors are retried."""
         try:
-            batches = await self._consumer.getmany(timeout_ms=_POLL_MS)
+            batches = await self.consumer.getmany(timeout_ms=_POLL_MS)
         except ConsumerStoppedError:
             raise
         except KafkaError:
@@ -99,7 +108,8 @@ class TopicReader:
         return [to_record(raw) for records in batches.values() for raw in records]
 
     async def close(self) -> None:
-        await self._consumer.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
 
 
 class KafkaView:

@@ -43,6 +43,11 @@ def is_int64(value: object) -> bool:
     )
 
 
+def check_expected_version(version: int | None) -> None:
+    if version is not None and not (is_int64(version) and 0 <= version < INT64_MAX):
+        raise ValueError(f"expected_version must be a non-negative int, not {version!r}")
+
+
 def check_document(doc: Mapping[str, Any]) -> None:
     if not isinstance(doc, Mapping):
         raise InvalidDocument(f"a document must be a mapping, not {type(doc).__name__}")

@@ -21,7 +21,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
-from integrations.storage.documents import check_document, check_name
+from integrations.storage.documents import check_document, check_expected_version, check_name
 from integrations.storage.errors import (
     DuplicateKey,
     InvalidDocument,
@@ -125,6 +125,7 @@ class MongoCollection:
 
     async def replace(self, doc: Mapping[str, Any], *, expected_version: int) -> bool:
         check_document(doc)
+        check_expected_version(expected_version)
         stored = {**doc, VERSION_FIELD: expected_version + 1}
         with _translated_errors():
             result = await self._collection.replace_one(
@@ -133,6 +134,7 @@ class MongoCollection:
         return result.matched_count == 1
 
     async def delete(self, _id: str, *, expected_version: int | None = None) -> bool:
+        check_expected_version(expected_version)
         query: dict[str, Any] = {"_id": _id}
         if expected_version is not None:
             query[VERSION_FIELD] = expected_version

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from integrations.storage.documents import check_document, check_name
+from integrations.storage.documents import check_document, check_expected_version, check_name
 from integrations.storage.errors import (
     DuplicateKey,
     InvalidDocument,
@@ -152,7 +152,10 @@ class SqliteCollection:
         )
 
     async def get(self, _id: str) -> Document | None:
-        return await self._select_one(f"SELECT doc FROM {_quote(self._table)} WHERE _id = ?", [_id])
+        where, params = _where_version(_id, None)  # so a non-string _id matches nothing
+        return await self._select_one(
+            f"SELECT doc FROM {_quote(self._table)} WHERE {where}", params
+        )
 
     async def find_one(self, filter: Filter) -> Document | None:
         found = await self.find(filter, limit=1)
@@ -197,6 +200,7 @@ class SqliteCollection:
 
     async def replace(self, doc: Mapping[str, Any], *, expected_version: int) -> bool:
         check_document(doc)
+        check_expected_version(expected_version)
         stored = {**doc, VERSION_FIELD: expected_version + 1}
         where, params = _where_version(stored["_id"], expected_version)
         changed = await self._execute(
@@ -205,6 +209,7 @@ class SqliteCollection:
         return changed == 1
 
     async def delete(self, _id: str, *, expected_version: int | None = None) -> bool:
+        check_expected_version(expected_version)
         where, params = _where_version(_id, expected_version)
         return await self._execute(f"DELETE FROM {_quote(self._table)} WHERE {where}", params) == 1
 

@@ -120,6 +120,14 @@ async def test_get_returns_none_for_an_unknown_id(things: DocumentCollection) ->
     assert await things.get("missing") is None
 
 
+async def test_get_with_a_non_string_id_finds_nothing(things: DocumentCollection) -> None:
+    await things.insert({"_id": "5"})
+
+    assert await things.get(5) is None  # type: ignore[arg-type]
+    assert not await things.delete(5)  # type: ignore[arg-type]
+    assert await things.count({"_id": 5}) == 0
+
+
 async def test_json_values_round_trip_with_their_types(things: DocumentCollection) -> None:
     doc = {
         "_id": "a",
@@ -174,6 +182,8 @@ async def test_a_duplicate_id_is_rejected(store: Store, things: DocumentCollecti
         {"_id": None},
         {"_id": "a", "when": (1, 2)},
         {"_id": "a", "nan": math.nan},
+        {"_id": "a", "surrogate": "\ud800"},
+        {"_id": "\udfff"},
         {"_id": "a", "inf": math.inf},
         {"_id": "a", "huge": 2**63},
         {"_id": "a", "$set": 1},
@@ -530,6 +540,20 @@ async def test_replace_of_a_missing_document_returns_false(things: DocumentColle
     assert not await things.replace({"_id": "a", "n": 1}, expected_version=1)
 
     assert await things.get("a") is None
+
+
+@pytest.mark.parametrize("version", [-1, 2**63 - 1, 1.0, True, "1"], ids=repr)
+async def test_invalid_expected_versions_are_refused(
+    things: DocumentCollection, version: Any
+) -> None:
+    await things.insert({"_id": "a"})
+
+    with pytest.raises(ValueError):
+        await things.replace({"_id": "a"}, expected_version=version)
+    with pytest.raises(ValueError):
+        await things.delete("a", expected_version=version)
+
+    assert await things.get("a") == {"_id": "a", "version": 1}
 
 
 async def test_exactly_one_of_concurrent_replaces_with_the_same_version_wins(

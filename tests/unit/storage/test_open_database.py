@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ async def test_mongodb_urls_open_the_mongodb_adapter_without_connecting(url: str
 )
 async def test_memory_urls_open_an_embedded_store_in_memory(url: str) -> None:
     database = open_database(url, name="credentials")
+    assert isinstance(database, SqliteDatabase)
     try:
         await database.collection("things").insert({"_id": "a"})
         assert await database.collection("things").count({}) == 1
@@ -57,7 +57,6 @@ async def test_a_sqlite_url_with_four_slashes_is_absolute(tmp_path: Path) -> Non
     await database.close()
 
     assert (tmp_path / "nested" / "store.db").is_file()
-    assert os.path.isabs(f"{tmp_path}")
 
 
 @pytest.mark.parametrize(
@@ -108,7 +107,3 @@ async def test_an_unusable_sqlite_path_is_reported_unavailable(tmp_path: Path) -
             await database.ping()
     finally:
         await database.close()
-
-
-def test_sqlite_database_is_the_embedded_adapter() -> None:
-    assert isinstance(open_database("memory://", name="credentials"), SqliteDatabase)
