@@ -61,6 +61,7 @@ BUILD_TAGS: Final = "ferretdb_no_postgresql"
 """Only the SQLite backend is needed: leaving PostgreSQL out makes the build smaller."""
 
 BUILD_TIMEOUT_S: Final = 900.0
+BUILD_ATTEMPTS: Final = 2
 START_TIMEOUT_S: Final = 30.0
 STOP_TIMEOUT_S: Final = 10.0
 _LOG_TAIL_BYTES: Final = 4000
@@ -162,33 +163,46 @@ def build_ferretdb() -> Path:
         ]  # fmt: skip
         _log.info("building the FerretDB test server: %s", " ".join(cmd))
         started = time.monotonic()
-        with build_log.open("wb") as log:
-            log.write(f"$ {' '.join(cmd)}  (in {SOURCE_DIR})\n".encode())
-            log.flush()
-            try:
-                result = subprocess.run(
-                    cmd,
-                    cwd=SOURCE_DIR,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    timeout=BUILD_TIMEOUT_S,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                raise MongoWireServerError(
-                    f"building FerretDB took over {BUILD_TIMEOUT_S:.0f} s; log {build_log}:\n"
-                    f"{_tail(build_log)}"
-                ) from None
-        if result.returncode != 0 or not partial.is_file():
+        build_log.write_bytes(b"")
+        for attempt in range(1, BUILD_ATTEMPTS + 1):
+            returncode = _run_build(cmd, env, build_log, attempt)
+            if returncode == 0 and partial.is_file():
+                break
+            if attempt < BUILD_ATTEMPTS:
+                # module downloads from the proxy sometimes fail for a moment: retry once
+                _log.warning("building FerretDB failed (exit %s); retrying", returncode)
+                time.sleep(2)
+                continue
             raise MongoWireServerError(
-                f"building FerretDB failed (exit {result.returncode}); log {build_log}:\n"
-                f"{_tail(build_log)}"
+                f"building FerretDB failed (exit {returncode}, {attempt} attempts); "
+                f"log {build_log}:\n{_tail(build_log)}"
             )
         partial.replace(binary)
         _log.info("built %s in %.1f s", binary, time.monotonic() - started)
         return binary
+
+
+def _run_build(cmd: list[str], env: dict[str, str], build_log: Path, attempt: int) -> int:
+    with build_log.open("ab") as log:
+        log.write(f"=== attempt {attempt}: $ {' '.join(cmd)}  (in {SOURCE_DIR})\n".encode())
+        log.flush()
+        try:
+            result = subprocess.run(
+                cmd,
+                cwd=SOURCE_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=BUILD_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise MongoWireServerError(
+                f"building FerretDB took over {BUILD_TIMEOUT_S:.0f} s; log {build_log}:\n"
+                f"{_tail(build_log)}"
+            ) from None
+    return result.returncode
 
 
 def _free_port() -> int:

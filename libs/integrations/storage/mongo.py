@@ -190,14 +190,16 @@ def _translated_errors() -> Iterator[None]:
     try:
         yield
     except DuplicateKeyError as e:
-        raise _duplicate_key(e) from e
+        raise _duplicate_key(e) from None  # MongoDB's message quotes the duplicate value
     except ConnectionFailure as e:
         raise StorageUnavailable(f"MongoDB unreachable: {e}") from e
     except ExecutionTimeout as e:
         raise StorageUnavailable(f"MongoDB timed out: {e}") from e
     except OperationFailure as e:
         if e.code in _DUPLICATE_KEY_CODES:
-            raise _duplicate_key(e) from e
+            raise _duplicate_key(e) from None
+        if e.has_error_label("RetryableWriteError") or e.has_error_label("RetryableError"):
+            raise StorageUnavailable(f"MongoDB: {e}") from e
         raise StorageError(f"MongoDB: {e}") from e
     except PyMongoError as e:
         if e.timeout:
@@ -208,6 +210,6 @@ def _translated_errors() -> Iterator[None]:
 
 
 def _duplicate_key(error: OperationFailure) -> DuplicateKey:
-    message = str((error.details or {}).get("errmsg") or error)
-    match = _INDEX_IN_MESSAGE.search(message)
-    return DuplicateKey(f"duplicate key: {message}", index=match.group(1) if match else None)
+    match = _INDEX_IN_MESSAGE.search(str((error.details or {}).get("errmsg") or error))
+    index = match.group(1) if match else None
+    return DuplicateKey(f"duplicate key in index {index or '(unnamed)'}", index=index)

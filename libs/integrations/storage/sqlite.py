@@ -319,11 +319,11 @@ def _loads(text: str) -> Document:
 def _translate(error: sqlite3.Error) -> StorageError:
     name = getattr(error, "sqlite_errorname", "")
     if name == "SQLITE_CONSTRAINT_PRIMARYKEY":
-        return DuplicateKey(f"duplicate _id: {error}", index="_id_")
+        return DuplicateKey("duplicate key in index _id_", index="_id_")
     if name == "SQLITE_CONSTRAINT_UNIQUE":
         match = _UNIQUE_INDEX_MESSAGE.search(str(error))
         index = match.group(1).rpartition(".")[2] if match else None
-        return DuplicateKey(f"duplicate key: {error}", index=index)
+        return DuplicateKey(f"duplicate key in index {index or '(unnamed)'}", index=index)
     if name.startswith(_UNAVAILABLE):
         return StorageUnavailable(f"SQLite: {error}")
     return StorageError(f"SQLite: {error}")

@@ -1,0 +1,1 @@
+"""One module per `SignatureScheme`: how a delivery is verified and what it means."""

@@ -1,0 +1,198 @@
+"""`POST /api/integrations/{provider}/webhooks/{webhook_id}/ingress` (SPEC RT-7, DESIGN §4).
+
+No user token: the provider's signature is the authentication. The route turns the request
+into an `IncomingDelivery`, runs `receive_webhook`, and turns its outcome or error into a
+status, one JSON shape (`integrations.web`), a metric and a server span.
+"""
+
+import logging
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.propagate import extract
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
+from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
+
+from integrations.bus import BusUnavailable, PublishRejected
+from integrations.ingress.adapters.metrics import IngressMetrics
+from integrations.ingress.entrypoints.body import read_body
+from integrations.ingress.handlers import (
+    Accepted,
+    BodyTooLarge,
+    Collaborators,
+    IncomingDelivery,
+    IngressError,
+    SecretUnreadable,
+    UnknownWebhook,
+    WebhookLookupUnavailable,
+    is_webhook_id,
+    receive_webhook,
+)
+from integrations.providers import InvalidWebhookPayload, InvalidWebhookSignature
+from integrations.web.app import API_PREFIX
+from integrations.web.errors import ErrorBody, error_response
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/{provider}/webhooks/{webhook_id}/ingress"
+_MAX_MESSAGE_CHARS = 300
+
+
+class AcceptedBody(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    event_id: str = Field(
+        description="Id of the published event (the provider's delivery id "
+        "scoped by the webhook, when it sends one)."
+    )
+
+
+class HandshakeBody(BaseModel):
+    challenge: str = Field(description="Slack's url_verification challenge, echoed.")
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    status: int
+    code: str
+    message: str
+    outcome: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def failure_for(error: Exception, *, retry_after_s: int) -> Failure | None:
+    """The answer to an expected failure; None for a bug (then a logged 500)."""
+    retry = {"Retry-After": str(retry_after_s)}
+    match error:
+        case UnknownWebhook():
+            return Failure(404, "webhook_not_found", "Unknown webhook.", error.outcome)
+        case BodyTooLarge():
+            return Failure(413, "payload_too_large", str(error), error.outcome)
+        case InvalidWebhookSignature():
+            # Fixed text: which check failed is an oracle for whoever forges signatures.
+            message = "The webhook signature is missing or invalid."
+            return Failure(403, "invalid_signature", message, "bad_signature")
+        case InvalidWebhookPayload():
+            message = str(error)[:_MAX_MESSAGE_CHARS] or "The request body is invalid."
+            return Failure(400, "invalid_payload", message, "bad_payload")
+        case WebhookLookupUnavailable():
+            message = "The webhook cannot be looked up right now; retry shortly."
+            return Failure(503, "webhook_lookup_unavailable", message, error.outcome, retry)
+        case BusUnavailable():
+            message = "The message broker is unavailable; retry shortly."
+            return Failure(503, "broker_unavailable", message, "broker_unavailable", retry)
+        case ClientDisconnect():
+            message = "The client went away before sending the whole body."
+            return Failure(400, "client_disconnected", message, "client_disconnected")
+        case SecretUnreadable() | PublishRejected():
+            outcome = error.outcome if isinstance(error, IngressError) else "publish_rejected"
+            return Failure(500, "internal_error", "An internal error occurred.", outcome)
+    return None
+
+
+def build_router(
+    deps: Collaborators,
+    *,
+    metrics: IngressMetrics,
+    tracer: Tracer,
+    max_body_bytes: int,
+    retry_after_s: int,
+) -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX, tags=["webhooks"])
+
+    @router.post(
+        ROUTE,
+        summary="Receive a webhook delivery from a provider",
+        response_model=AcceptedBody | HandshakeBody,
+        responses={
+            code: {"model": ErrorBody, "description": text}
+            for code, text in [
+                (403, "Signature missing or invalid"),
+                (404, "Unknown webhook, or another provider's"),
+                (413, "Body over the limit"),
+                (503, "Broker or webhook lookup unavailable; see Retry-After"),
+            ]
+        },
+    )
+    async def receive(provider: str, webhook_id: str, request: Request) -> Response:
+        provider_label = metrics.provider_label(provider)
+        with _server_span(tracer, request, provider_label) as span:
+            delivery = IncomingDelivery(
+                provider=provider,
+                webhook_id=webhook_id,
+                headers=request.headers,
+                read_body=lambda: read_body(request, max_body_bytes),
+            )
+            try:
+                result = await receive_webhook(delivery, deps)
+            except Exception as error:
+                failure = failure_for(error, retry_after_s=retry_after_s)
+                if failure is None:
+                    log.exception("webhook delivery failed", extra={"provider": provider_label})
+                    failure = Failure(500, "internal_error", "An internal error occurred.", "error")
+                _report(failure, provider_label, webhook_id, error)
+                if isinstance(error, InvalidWebhookSignature):
+                    metrics.verification_failed(provider)
+                metrics.request_finished(provider, failure.outcome)
+                _end(span, failure.status)
+                return error_response(
+                    failure.status, failure.code, failure.message, headers=failure.headers
+                )
+            if isinstance(result, Accepted):
+                metrics.request_finished(provider, "accepted")
+                body: BaseModel = AcceptedBody(event_id=result.event_id)
+            else:
+                metrics.request_finished(provider, "handshake")
+                body = HandshakeBody(challenge=result.challenge)
+            _end(span, 200)
+            return JSONResponse(body.model_dump(mode="json"))
+
+    return router
+
+
+def _server_span(
+    tracer: Tracer, request: Request, provider_label: str
+) -> AbstractContextManager[trace.Span]:
+    # A public endpoint starts its own trace: a traceparent from the internet is only linked,
+    # so no sender can graft our spans onto a trace of its choosing (or pick our sampling).
+    incoming = trace.get_current_span(extract(request.headers)).get_span_context()
+    links = [Link(incoming)] if incoming.is_valid else []
+    return tracer.start_as_current_span(
+        f"POST {API_PREFIX}{ROUTE}",
+        context=Context(),
+        kind=SpanKind.SERVER,
+        links=links,
+        attributes={
+            "http.request.method": "POST",
+            "http.route": f"{API_PREFIX}{ROUTE}",
+            "integrations.provider": provider_label,
+        },
+    )
+
+
+def _end(span: trace.Span, status: int) -> None:
+    span.set_attribute("http.response.status_code", status)
+    if status >= 500:
+        span.set_status(Status(StatusCode.ERROR))
+
+
+def _report(failure: Failure, provider_label: str, webhook_id: str, error: Exception) -> None:
+    # Ids and outcome only: never headers or the body, where signatures and secrets travel.
+    level = logging.WARNING if failure.status >= 500 else logging.INFO
+    log.log(
+        level,
+        "webhook delivery refused: %s",
+        failure.outcome,
+        extra={
+            "provider": provider_label,
+            "webhook_id": webhook_id if is_webhook_id(webhook_id) else "<malformed>",
+            "status": failure.status,
+            "reason": type(error).__name__,
+        },
+    )
