@@ -6,9 +6,9 @@ from fastapi import FastAPI
 
 from integrations.bus.kafka import KafkaBus
 from integrations.bus.settings import KafkaSettings
-from integrations.runtime.version import VERSION
 from integrations.runtime.definition import Dependencies, ServiceDefinition
 from integrations.runtime.hosting import host_units
+from integrations.runtime.version import VERSION
 from integrations.telemetry import configure_telemetry, kafka_middlewares
 
 

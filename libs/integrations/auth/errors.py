@@ -40,6 +40,6 @@ class ForbiddenError(AuthError):
         super().__init__(reason)
 
 
-class KeysUnavailable(AuthError):  # noqa: N818 - a state, like the 503 it maps to
+class KeysUnavailable(AuthError):
     def __init__(self) -> None:
         super().__init__("keys_unavailable")

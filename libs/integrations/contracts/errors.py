@@ -15,7 +15,7 @@ class ContractError(Exception):
     pass
 
 
-class InvalidHeaders(ContractError, ValueError):  # noqa: N818
+class InvalidHeaders(ContractError, ValueError):
     pass
 
 
@@ -23,14 +23,14 @@ class DecodeError(ContractError):
     pass
 
 
-class UnknownMessageType(DecodeError):  # noqa: N818
+class UnknownMessageType(DecodeError):
     def __init__(self, ce_type: str | None) -> None:
         self.ce_type = ce_type
         detail = "record has no ce_type header" if ce_type is None else f"{ce_type!r}"
         super().__init__(f"unknown message type: {detail}")
 
 
-class InvalidMessage(DecodeError):  # noqa: N818
+class InvalidMessage(DecodeError):
     def __init__(self, ce_type: str, reason: str) -> None:
         self.ce_type = ce_type
         self.reason = reason

@@ -16,17 +16,17 @@ class CryptoError(Exception):
     pass
 
 
-class InvalidKeyRing(CryptoError):  # noqa: N818
+class InvalidKeyRing(CryptoError):
     pass
 
 
-class UnknownKeyId(CryptoError):  # noqa: N818
+class UnknownKeyId(CryptoError):
     def __init__(self, kid: str) -> None:
         super().__init__(f"no key with id {kid!r} in the key ring")
         self.kid = kid
 
 
-class DecryptionFailed(CryptoError):  # noqa: N818
+class DecryptionFailed(CryptoError):
     def __init__(self, message: str = "ciphertext could not be authenticated") -> None:
         super().__init__(message)
 

@@ -12,7 +12,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from integrations.telemetry.logs import configure_logging
 from integrations.telemetry.settings import TelemetrySettings
 
-
 _global_set = False
 
 

@@ -21,8 +21,6 @@ def create(
 ) -> None:
     """Create every topic that does not exist yet; existing topics are left as they are."""
     servers = bootstrap_servers or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    outcomes = asyncio.run(
-        ensure_topics(servers, TOPICS, replication_factor=replication_factor)
-    )
+    outcomes = asyncio.run(ensure_topics(servers, TOPICS, replication_factor=replication_factor))
     for outcome in outcomes:
         typer.echo(f"{outcome.outcome:>8}  {outcome.name}")

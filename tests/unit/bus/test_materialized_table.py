@@ -10,9 +10,7 @@ pytestmark = pytest.mark.unit
 
 def state(webhook_id: str, version: int) -> WebhookState:
     sample = next(message for message in SAMPLES if isinstance(message, WebhookState))
-    return sample.model_copy(
-        update={"webhook_id": webhook_id, "version": version}
-    )
+    return sample.model_copy(update={"webhook_id": webhook_id, "version": version})
 
 
 async def test_table_replays_the_topic_keeps_the_latest_row_and_drops_tombstones() -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 from typing import Any
 
 # No stubs in the dev dependencies (types-jsonschema); only used to check our output.
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import pytest
 
 from integrations.contracts import TOPICS, Command, Message, build_headers, encode, registered_types
