@@ -47,9 +47,12 @@ def test_every_signed_scheme_refuses_a_request_without_headers(scheme: Signature
 
 def test_the_verified_request_keeps_lowercased_headers_and_the_raw_body() -> None:
     verified = verify(
-        "generic_webhook", headers={"X-Thing": "1"}, body=b'{"a":1}', secret=None,
+        "generic_webhook",
+        headers={"X-Thing": "1"},
+        body=b'{"a":1}',
+        secret=None,
         webhook_type="plain",
-    )  # fmt: skip
+    )
     assert verified.headers == {"x-thing": "1"}
     assert verified.body == b'{"a":1}'
     assert (verified.provider, verified.webhook_id, verified.webhook_type) == (
