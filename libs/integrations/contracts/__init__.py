@@ -29,6 +29,7 @@ from integrations.contracts.messages.credentials import (
     CredentialsRefreshFailed,
     CredentialsUpdated,
     StoreOAuthCredentials,
+    transport_associated_data,
 )
 from integrations.contracts.messages.dead_letters import DeadLetter, RecordHeader
 from integrations.contracts.messages.executions import (
@@ -117,4 +118,5 @@ __all__ = [
     "registered_types",
     "topic_spec",
     "topics",
+    "transport_associated_data",
 ]

@@ -16,6 +16,12 @@ from integrations.dispatcher.replay import ReplayReport, replay_dead_letters
 
 app = typer.Typer(help="Dead letters of the dispatcher (integrations.webhook-events.dlq.v1).")
 
+
+@app.callback()
+def dlq() -> None:
+    """Dead letters of the dispatcher (integrations.webhook-events.dlq.v1)."""
+
+
 _AGO = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _MOMENT_HELP = "ISO 8601 time (UTC unless it says otherwise) or an age such as 30m, 2h, 7d."

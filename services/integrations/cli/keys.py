@@ -3,9 +3,12 @@ from typing import Annotated
 
 import typer
 
+from integrations.cli import rotate
 from integrations.crypto import KeyRing, Purpose, generate_root_key
 
-app = typer.Typer(help="Encryption keys: generate root keys, derive per-purpose rings.")
+app = typer.Typer(
+    help="Encryption keys: generate root keys, derive per-purpose rings, rotate stored secrets."
+)
 
 
 @app.command("generate")
@@ -31,3 +34,6 @@ def derive(
     if not ring_text:
         raise typer.BadParameter("set ENCRYPTION_KEYS to the root key ring")
     typer.echo(KeyRing.parse(ring_text).derive(purpose).export())
+
+
+app.command("rotate")(rotate.rotate)

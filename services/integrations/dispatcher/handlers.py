@@ -33,36 +33,39 @@ async def dispatch_event(record: Record, d: Dispatcher) -> None:
     dead-lettered. Raises only when not even the dead letter was acknowledged."""
     started = time.perf_counter()
     d.metrics.consumed(lag_s=d.clock().timestamp() - record.timestamp_ms / 1000)
-    with d.tracer.start_as_current_span(
-        "dispatch webhook event", context=parent_context(record), kind=SpanKind.CONSUMER
-    ) as span:
-        try:
-            event = decode(record.headers, record.value)
-            if not isinstance(event, WebhookEventReceived):
-                raise UnknownMessageType(event.ce_type)
-        except DecodeError as error:  # no retry can fix what is not a valid event
-            letter = await send_to_dead_letters(
-                d.bus,
-                record,
-                error,
-                attempts=1,
-                consumer_group=d.policy.consumer_group,
-                source=SOURCE,
-                now=d.clock(),
-            )
-            d.metrics.dead_lettered(letter.error_type)
-            log.warning(
-                "dead-lettered an invalid record at %s:%s: %s",
-                record.partition,
-                record.offset,
-                error,
-            )
-            return
-        span.set_attribute("webhook.id", event.webhook_id)
-        span.set_attribute("webhook.event_id", event.event_id)
-        span.set_attribute("webhook.event_type", event.event_type)
-        await EventRun(record, event, d).run()
-    d.metrics.processed(time.perf_counter() - started)
+    try:
+        with d.tracer.start_as_current_span(
+            "dispatch webhook event", context=parent_context(record), kind=SpanKind.CONSUMER
+        ) as span:
+            try:
+                event = decode(record.headers, record.value)
+                if not isinstance(event, WebhookEventReceived):
+                    raise UnknownMessageType(event.ce_type)
+            except DecodeError as error:  # no retry can fix what is not a valid event
+                await _dead_letter_invalid(record, error, d)
+                return
+            span.set_attribute("webhook.id", event.webhook_id)
+            span.set_attribute("webhook.event_id", event.event_id)
+            span.set_attribute("webhook.event_type", event.event_type)
+            await EventRun(record, event, d).run()
+    finally:
+        d.metrics.processed(time.perf_counter() - started)
+
+
+async def _dead_letter_invalid(record: Record, error: DecodeError, d: Dispatcher) -> None:
+    letter = await send_to_dead_letters(
+        d.bus,
+        record,
+        error,
+        attempts=1,
+        consumer_group=d.policy.consumer_group,
+        source=SOURCE,
+        now=d.clock(),
+    )
+    d.metrics.dead_lettered(letter.error_type)
+    log.warning(
+        "dead-lettered the invalid record %s:%s: %s", record.partition, record.offset, error
+    )
 
 
 async def handle_execution_result(record: Record, d: Dispatcher) -> None:
@@ -98,7 +101,11 @@ async def redeliver(*, user_id: str, webhook_id: str, event_id: str, d: Dispatch
         raise EventNotKept(f"event {event_id} was too large to keep for redelivery")
     number = delivery.redeliveries + 1
     plan = plan_dispatch(delivery.event, d.webhooks.get(webhook_id), redelivery=number)
-    failures = await publish_requests(d.bus, plan.requests)
+    with d.tracer.start_as_current_span("redeliver webhook event") as span:
+        span.set_attribute("webhook.id", webhook_id)
+        span.set_attribute("webhook.event_id", event_id)
+        span.set_attribute("webhook.redelivery", number)
+        failures = await publish_requests(d.bus, plan.requests)
     transient = [e for e in failures.values() if not isinstance(e, PublishRejected)]
     if transient:
         # Not logged, so a retry reuses this number: what did go out is not run twice.

@@ -1,5 +1,6 @@
 """The ingress service's composition root."""
 
+import logging
 import time
 
 import httpx
@@ -19,6 +20,8 @@ from integrations.ingress.handlers import Collaborators
 from integrations.providers import ProviderRegistry, WebhookConfig, default_registry
 from integrations.runtime.definition import Dependencies, ServiceDefinition
 from integrations.runtime.unit import ServiceUnit
+
+log = logging.getLogger(__name__)
 
 SERVICE_NAME = "ingress"
 INSTRUMENTATION_NAME = "integrations.ingress"
@@ -57,6 +60,8 @@ def build(
     cipher = Cipher.from_key_ring(
         settings.webhook_secret_keys.get_secret_value(), Purpose.WEBHOOK_SECRETS
     )
+    if settings.service_token is None:
+        log.warning("no SERVICE_TOKEN: credentials will refuse read-through lookups (503s)")
     providers = WebhookConfigTable(default_registry())
     view = MaterializedTable(deps.bus, topics.WEBHOOKS, WebhookState)
     # Built here, used from the first request on, closed when the service stops.

@@ -72,3 +72,34 @@ def test_dev_secrets_never_show_in_their_repr(tmp_path: Path) -> None:
     secrets = load_or_create(tmp_path)
     assert secrets.jwt_secret not in repr(secrets)
     assert secrets.service_token not in repr(secrets)
+
+
+async def test_a_credential_created_through_the_api_survives_a_restart(tmp_path: Path) -> None:
+    """The credentials service's data lives in the embedded store, encrypted under the dev
+    key ring, and both are kept: build the platform twice on the same data folder."""
+    secret_key = "sk-restart-test-marker-0123456789"
+    token = issue_dev_token(load_or_create(tmp_path).jwt_secret, "user-1")
+    headers = {"Authorization": f"Bearer {token}"}
+    credentials = {"id": "kept-1", "type": "api_key", "provider": "openai", "api_key": secret_key}
+
+    first = build_embedded_platform(tmp_path)
+    async with (
+        LifespanManager(first.app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=first.app), base_url="http://test"
+        ) as client,
+    ):
+        created = await client.post(
+            "/api/integrations/openai/credentials", json=credentials, headers=headers
+        )
+        assert created.status_code == 201
+
+    response = await get(tmp_path, "/api/integrations/openai/credentials/kept-1", token)
+    assert response.status_code == 200
+    assert response.json()["id"] == "kept-1"
+    assert secret_key not in response.text
+    service_token = load_or_create(tmp_path).service_token
+    revealed = await get(tmp_path, "/internal/users/user-1/credentials/kept-1", service_token)
+    assert revealed.json()["api_key"] == secret_key
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("credentials.db*"))
+    assert secret_key.encode() not in stored

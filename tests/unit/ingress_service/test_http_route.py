@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -17,7 +18,7 @@ from integrations.bus import InMemoryBus, Record
 from integrations.contracts import topics
 from integrations.ingress.entrypoints.http import build_router
 from integrations.ingress.handlers import WebhookLookupUnavailable
-from integrations.web import HealthChecks, build_app
+from integrations.web import install_error_handlers
 from tests.unit.ingress_service.fixtures import (
     PR_BODY,
     SECRET,
@@ -65,7 +66,11 @@ async def ingress() -> AsyncIterator[Ingress]:
         max_body_bytes=LIMIT,
         retry_after_s=5,
     )
-    app = build_app(title="ingress", version="0", health=HealthChecks(), routers=[router])
+    # FastAPI's own tracing off: it would follow whichever global provider an earlier test
+    # set; the route then opens the server span itself (see the FastAPI-span test below).
+    app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})
+    install_error_handlers(app)
+    app.include_router(router)
     await bus.start()
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -132,17 +137,54 @@ async def test_the_record_carries_the_trace_of_the_requests_server_span(ingress:
     assert traceparent.startswith(f"00-{context.trace_id:032x}-{context.span_id:016x}-")
 
 
-async def test_a_senders_traceparent_is_linked_not_continued(ingress: Ingress) -> None:
+async def test_a_callers_trace_context_is_continued(ingress: Ingress) -> None:
     incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     await post(ingress, headers={**github_headers(PR_BODY), "traceparent": incoming})
 
     [span] = ingress.spans.get_finished_spans()
-    assert span.parent is None
-    context = span.get_span_context()
+    assert span.parent is not None
+    assert span.parent.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+    assert span.parent.span_id == 0xB7AD6B7169203331
+
+
+async def test_fastapis_own_server_span_is_used_rather_than_a_second_one() -> None:
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    bus = InMemoryBus()
+    instruments, _ = metrics()
+    app = FastAPI(
+        telemetry={"tracer_provider": tracer_provider, "operation_spans": False, "metrics": False}
+    )
+    app.include_router(
+        build_router(
+            collaborators(bus, FakeLookup(webhook()), instruments),
+            metrics=instruments,
+            tracer=tracer_provider.get_tracer("test"),
+            max_body_bytes=LIMIT,
+            retry_after_s=5,
+        )
+    )
+    await bus.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            response = await client.post(URL, content=PR_BODY, headers=github_headers(PR_BODY))
+    finally:
+        await bus.stop()
+        tracer_provider.shutdown()
+
+    assert response.status_code == 200
+    [server] = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
+    assert server.attributes is not None
+    assert server.attributes["integrations.provider"] == "github"
+    context = server.get_span_context()
     assert context is not None
-    assert context.trace_id != 0x0AF7651916CD43DD8448EB211C80319C
-    [link] = span.links
-    assert link.context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+    [record] = [r for p in bus.log_of(topics.WEBHOOK_EVENTS) for r in p]
+    assert (record.header("traceparent") or b"").decode().split("-")[
+        1
+    ] == f"{context.trace_id:032x}"
 
 
 async def test_an_unknown_webhook_is_404(ingress: Ingress) -> None:

@@ -4,7 +4,8 @@ Events carry metadata only: anything that could hold a token, key or password st
 so the topic can be read by any platform service.
 """
 
-from typing import ClassVar
+import json
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -60,6 +61,22 @@ class StoreOAuthCredentials(Command):
         default_factory=dict,
         description="Provider-specific, non-secret details returned with the tokens.",
     )
+
+
+TokenField = Literal["access_token_ciphertext", "refresh_token_ciphertext"]
+
+
+def transport_associated_data(user_id: str, credentials_id: str, field: str) -> bytes:
+    """The associated data each token ciphertext of `StoreOAuthCredentials` is sealed with
+    (`Cipher(Purpose.TRANSPORT).encrypt_text(token, associated_data=...)`); `field` is the
+    message field that carries it, one of `TokenField`.
+
+    It binds the ciphertext to its owner, credential and field, so a token copied into
+    another user's command, another credential or the other field fails to decrypt.
+    JSON keeps the parts apart whatever characters the ids hold.
+    """
+    parts = [StoreOAuthCredentials.ce_type, user_id, credentials_id, field]
+    return json.dumps(parts, separators=(",", ":")).encode()
 
 
 class _CredentialsEvent(Event):

@@ -5,9 +5,14 @@ import time
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 CredentialsType = Literal["oauth2", "api_key", "user_password", "host_scoped"]
+
+# Bounds match the contracts' (`integrations.contracts.types`), so whatever is stored can
+# also be announced in a credentials event without failing validation there.
+CredentialsId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^\S+$")]
+Scope = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
 def new_credentials_id() -> str:
@@ -17,21 +22,25 @@ def new_credentials_id() -> str:
 class _BaseCredentials(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(default_factory=new_credentials_id, description="Credential id (uuid).")
+    id: CredentialsId = Field(
+        default_factory=new_credentials_id, description="Credential id (uuid by default)."
+    )
     provider: str = Field(min_length=1, max_length=64, description="Provider name.")
     title: str | None = Field(default=None, max_length=256, description="User-facing label.")
 
 
 class OAuth2Credentials(_BaseCredentials):
     type: Literal["oauth2"] = "oauth2"
-    username: str | None = Field(default=None, description="Account name at the provider.")
+    username: str | None = Field(
+        default=None, max_length=256, description="Account name at the provider."
+    )
     access_token: SecretStr
     access_token_expires_at: int | None = Field(
         default=None, description="Epoch seconds; None means the token does not expire."
     )
     refresh_token: SecretStr | None = None
     refresh_token_expires_at: int | None = Field(default=None, description="Epoch seconds.")
-    scopes: list[str] = Field(default_factory=list)
+    scopes: list[Scope] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def expires_within(self, seconds: int, *, now: float | None = None) -> bool:
@@ -55,7 +64,9 @@ class UserPasswordCredentials(_BaseCredentials):
 
 class HostScopedCredentials(_BaseCredentials):
     type: Literal["host_scoped"] = "host_scoped"
-    host: str = Field(min_length=1, description="Host pattern the headers are sent to.")
+    host: str = Field(
+        min_length=1, max_length=1024, description="Host pattern the headers are sent to."
+    )
     headers: dict[str, SecretStr] = Field(default_factory=dict)
 
 

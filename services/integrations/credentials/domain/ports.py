@@ -2,9 +2,10 @@
 document-collection port (MongoDB in production, SQLite embedded)."""
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from integrations.credentials.domain.credentials import Credentials
+from integrations.credentials.domain.credentials import Credentials, OAuth2Credentials
 from integrations.credentials.domain.stored import RefreshState, StoredCredentials
 
 
@@ -19,7 +20,9 @@ class CredentialsRepository(Protocol):
     the way out; callers only ever see `SecretStr`s.
     """
 
-    async def add(self, user_id: str, credentials: Credentials) -> StoredCredentials:
+    async def add(
+        self, user_id: str, credentials: Credentials, *, managed: bool = False
+    ) -> StoredCredentials:
         """Raise `CredentialsAlreadyExist` if the user has one with the same id."""
         ...
 
@@ -63,3 +66,52 @@ class ManagedCredentialsRepository(Protocol):
     async def put(self, user_id: str, name: str, secret: str) -> None: ...
 
     async def delete(self, user_id: str, name: str) -> bool: ...
+
+
+# Seams that later features fill in. Each has a simple implementation in `adapters/` that
+# bootstrap uses today; the handlers only ever see these Protocols.
+
+
+class CredentialLocks(Protocol):
+    """SPEC CM-4: updates and deletes hold the credential's lock.
+
+    Today an in-process lock per credential (`adapters/local_locks.py`); the lease engineer
+    replaces it with the distributed lease (CM-2, CM-3, CM-6) without touching handlers.
+    """
+
+    def exclusive(self, user_id: str, credentials_id: str) -> AbstractAsyncContextManager[None]:
+        """Held for the whole read-check-write of one change."""
+        ...
+
+
+class CredentialsRefresher(Protocol):
+    """SPEC CM-1: what a read for use (the internal API) does before returning credentials.
+
+    Today nothing (`adapters/no_refresh.py`); the lease engineer's implementation refreshes
+    OAuth2 tokens that expire within 5 minutes, single-flight across replicas.
+    """
+
+    async def ensure_fresh(self, stored: StoredCredentials) -> StoredCredentials: ...
+
+
+class WebhookUsage(Protocol):
+    """SPEC RT-6: what deleting credentials must know about webhooks made with them.
+
+    Today no webhooks exist (`adapters/no_webhooks.py`); the webhooks engineer's
+    implementation answers from the webhooks collection and unlinks/prunes on release.
+    """
+
+    async def in_use(self, user_id: str, credentials_id: str) -> bool:
+        """Whether any webhook made with these credentials still has triggers."""
+        ...
+
+    async def release(self, user_id: str, credentials_id: str) -> None:
+        """Unlink the triggers of those webhooks, deregister and prune them (before delete)."""
+        ...
+
+
+class TokenRevoker(Protocol):
+    async def revoke(self, credentials: OAuth2Credentials) -> bool | None:
+        """True: revoked; False: the provider refused or failed; None: cannot revoke here
+        (no handler, not configured, or the provider offers no revocation)."""
+        ...

@@ -13,6 +13,8 @@ class RefreshState:
     attempts: int = 0
     last_error: str | None = None
     last_attempt_at: float | None = None
+    # The provider refused the grant itself (e.g. `invalid_grant`): only reconnecting helps.
+    reauthorize: bool = False
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class StoredCredentials:
     created_at: float
     updated_at: float
     refresh: RefreshState = field(default_factory=RefreshState)
+    # Provisioned by the platform on the user's behalf (SPEC RT-6): listed and usable, but
+    # the user can neither change nor delete it. Never set from a request body.
+    managed: bool = False
 
     @property
     def id(self) -> str:

@@ -47,11 +47,12 @@ class MongoDeliveryLog:
         self, event: WebhookEventReceived, dispatch: Dispatch, *, now: datetime
     ) -> None:
         key = record_key(event.webhook_id, event.event_id)
-        keep_event = len(event.model_dump_json().encode()) <= self._max_event_bytes
-        first = new_delivery(event, dispatch, keep_event=keep_event)
+        dumped = event.model_dump_json()
+        event_json = dumped if len(dumped.encode()) <= self._max_event_bytes else None
+        first = new_delivery(event, dispatch, keep_event=event_json is not None)
         # Insert first: a first dispatch (the common case) costs one round trip.
         try:
-            await self._deliveries.insert(self._document(first, now))
+            await self._deliveries.insert(self._document(first, now, event_json))
             return
         except DuplicateKey:
             pass
@@ -59,14 +60,14 @@ class MongoDeliveryLog:
             doc = await self._deliveries.get(key)
             if doc is None:  # purged in between
                 try:
-                    await self._deliveries.insert(self._document(first, now))
+                    await self._deliveries.insert(self._document(first, now, event_json))
                     return
                 except DuplicateKey:
                     continue
-            delivery = _delivery(doc).with_dispatch(dispatch)
-            if await self._deliveries.replace(
-                self._document(delivery, now), expected_version=doc["version"]
-            ):
+            # The stored event text goes back as it is: no need to parse it to append.
+            delivery = _delivery(doc, with_event=False).with_dispatch(dispatch)
+            document = self._document(delivery, now, doc.get("event_json"))
+            if await self._deliveries.replace(document, expected_version=doc["version"]):
                 return
         raise StorageError(f"delivery {key!r}: too many concurrent writers")
 
@@ -115,7 +116,7 @@ class MongoDeliveryLog:
     async def purge_expired(self, *, now: datetime) -> int:
         return await self._deliveries.delete_many({"expires_at": {"$lte": now.timestamp()}})
 
-    def _document(self, delivery: Delivery, now: datetime) -> Document:
+    def _document(self, delivery: Delivery, now: datetime, event_json: str | None) -> Document:
         received = delivery.received_at.timestamp()
         return {
             "_id": record_key(delivery.webhook_id, delivery.event_id),
@@ -130,15 +131,15 @@ class MongoDeliveryLog:
             "outcome": delivery.outcome.value,
             "redeliveries": delivery.redeliveries,
             "dispatches": [d.model_dump(mode="json") for d in delivery.dispatches],
-            "event_json": None if delivery.event is None else delivery.event.model_dump_json(),
+            "event_json": event_json,
             "updated_at": now.timestamp(),
             # A redelivery keeps the record for another full period.
             "expires_at": (now + self._retention).timestamp(),
         }
 
 
-def _delivery(doc: Document) -> Delivery:
-    event_json = doc.get("event_json")
+def _delivery(doc: Document, *, with_event: bool = True) -> Delivery:
+    event_json = doc.get("event_json") if with_event else None
     return Delivery(
         webhook_id=doc["webhook_id"],
         event_id=doc["event_id"],

@@ -6,17 +6,17 @@ status, one JSON shape (`integrations.web`), a metric and a server span.
 """
 
 import logging
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from opentelemetry import trace
-from opentelemetry.context import Context
 from opentelemetry.propagate import extract
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
@@ -42,6 +42,7 @@ from integrations.web.errors import ErrorBody, error_response
 log = logging.getLogger(__name__)
 
 ROUTE = "/{provider}/webhooks/{webhook_id}/ingress"
+PROVIDER_ATTRIBUTE = "integrations.provider"
 _MAX_MESSAGE_CHARS = 300
 
 
@@ -96,6 +97,25 @@ def failure_for(error: Exception, *, retry_after_s: int) -> Failure | None:
     return None
 
 
+class DirectRoute(APIRoute):
+    """Calls the endpoint with the path parameters and the request, nothing else.
+
+    FastAPI's default handler resolves dependencies and, with telemetry on, wraps them and
+    the endpoint in spans of their own: about a quarter of a delivery's CPU time, for a route
+    that reads only two path segments and the raw body. The signature still documents the
+    route in the OpenAPI schema.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint: Callable[[str, str, Request], Awaitable[Response]] = self.endpoint
+
+        async def handle(request: Request) -> Response:
+            params = request.path_params
+            return await endpoint(params["provider"], params["webhook_id"], request)
+
+        return handle
+
+
 def build_router(
     deps: Collaborators,
     *,
@@ -104,7 +124,7 @@ def build_router(
     max_body_bytes: int,
     retry_after_s: int,
 ) -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX, tags=["webhooks"])
+    router = APIRouter(prefix=API_PREFIX, tags=["webhooks"], route_class=DirectRoute)
 
     @router.post(
         ROUTE,
@@ -156,24 +176,30 @@ def build_router(
     return router
 
 
-def _server_span(
-    tracer: Tracer, request: Request, provider_label: str
-) -> AbstractContextManager[trace.Span]:
-    # A public endpoint starts its own trace: a traceparent from the internet is only linked,
-    # so no sender can graft our spans onto a trace of its choosing (or pick our sampling).
-    incoming = trace.get_current_span(extract(request.headers)).get_span_context()
-    links = [Link(incoming)] if incoming.is_valid else []
-    return tracer.start_as_current_span(
+@contextmanager
+def _server_span(tracer: Tracer, request: Request, provider_label: str) -> Iterator[trace.Span]:
+    """The request's server span, into which the bus writes the record's traceparent.
+
+    FastAPI opens one itself when telemetry is configured (then this route only adds its
+    attributes, rather than paying for a second span); otherwise the route opens it,
+    continuing the caller's trace context as FastAPI would.
+    """
+    current = trace.get_current_span()
+    if current.get_span_context().is_valid:
+        current.set_attribute(PROVIDER_ATTRIBUTE, provider_label)
+        yield current
+        return
+    with tracer.start_as_current_span(
         f"POST {API_PREFIX}{ROUTE}",
-        context=Context(),
+        context=extract(request.headers),
         kind=SpanKind.SERVER,
-        links=links,
         attributes={
             "http.request.method": "POST",
             "http.route": f"{API_PREFIX}{ROUTE}",
-            "integrations.provider": provider_label,
+            PROVIDER_ATTRIBUTE: provider_label,
         },
-    )
+    ) as span:
+        yield span
 
 
 def _end(span: trace.Span, status: int) -> None:

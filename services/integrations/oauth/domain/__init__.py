@@ -1,1 +1,2 @@
-"""OAuth domain: state tokens, PKCE, scope rules (pure)."""
+"""OAuth domain: state tokens and PKCE, scope rules, the credentials a callback yields, the
+Ayrshare SSO rules, the errors and ports (pure: no I/O, no framework)."""

@@ -1,6 +1,6 @@
 """An open-loop HTTP/1.1 load generator: requests at a fixed rate, latency from the schedule.
 
-Run as a process of its own (`python -m benchmarks.loadgen ...`) so it never shares an event
+Run as a process of its own (`python -m benchmarks.ingress_loadgen ...`) so it never shares an event
 loop or a core's time slice with the server it measures. Latency is measured from when a
 request was *due*, not when it was sent, so a server that falls behind shows it in the tail
 (no coordinated omission). It prints one JSON object on stdout.
