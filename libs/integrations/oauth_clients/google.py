@@ -1,6 +1,5 @@
-"""Google: PKCE (Google accepts it from web clients, and the declaration leaves it off), one
-revocation call with the token alone, the account name is the profile's e-mail. Offline
-access, the consent prompt and the always-requested e-mail scope are declared."""
+"""Google: one revocation call with the token alone; the account name is the profile's
+e-mail. PKCE, offline access, the consent prompt and the e-mail scope are declared."""
 
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -11,11 +10,6 @@ from integrations.providers import OAuthTokens
 
 class GoogleOAuthHandler(DeclaredOAuthHandler):
     PROVIDER_NAME: ClassVar[str | None] = "google"
-
-    @property
-    def uses_pkce(self) -> bool:
-        # Remove once the catalogue declares `pkce=True` for Google.
-        return True
 
     def username_from(self, profile: Mapping[str, Any]) -> str | None:
         email = profile.get("email")

@@ -34,7 +34,10 @@ def _overrides(name: str, data_dir: Path, base_url: str, secrets: DevSecrets) ->
             "webhook_secret_keys": ring.derive(Purpose.WEBHOOK_SECRETS).export(),
             "credentials_internal_url": base_url,
         },
-        "oauth": {"transport_keys": ring.derive(Purpose.TRANSPORT).export()},
+        "oauth": {
+            "transport_keys": ring.derive(Purpose.TRANSPORT).export(),
+            "credentials_internal_url": base_url,
+        },
     }
     return {
         "database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}",

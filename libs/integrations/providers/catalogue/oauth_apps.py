@@ -38,6 +38,7 @@ GOOGLE = Provider(
         user_info_url="https://www.googleapis.com/oauth2/v2/userinfo",
         client_id_env="GOOGLE_CLIENT_ID",
         client_secret_env="GOOGLE_CLIENT_SECRET",
+        pkce=True,
         # The email scope gives the credential its username.
         default_scopes=(
             "https://www.googleapis.com/auth/userinfo.email",
