@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test pytest unit integration lint typecheck check format schemas bench clean-var
+.PHONY: run test pytest unit integration lint typecheck check format schemas bench bench-ingress bench-dispatcher bench-credentials rotate-keys clean-var
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,23 @@ format: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/integrations schemas docs/schemas
+
+## Every benchmark, one after the other (loopback only, a few minutes).
+bench: bench-ingress bench-dispatcher bench-credentials
+
+## Ingress against a real Kafka broker next to a bare ASGI endpoint (about 1 min).
+bench-ingress: $(STAMP)
+	$(BIN)/python -m benchmarks.ingress
+
+bench-dispatcher: $(STAMP)
+	$(BIN)/python -m benchmarks.dispatcher
+
+bench-credentials: $(STAMP)
+	$(BIN)/python -m benchmarks.credentials
+
+## Re-encrypt every stored secret under the newest key (DATABASE_URL, ENCRYPTION_KEYS).
+rotate-keys: $(STAMP)
+	$(BIN)/integrations keys rotate
 
 clean-var:
 	rm -rf var

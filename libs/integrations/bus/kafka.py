@@ -69,6 +69,9 @@ def make_kafka_broker(
         enable_idempotence=True,
         acks="all",
         max_request_size=settings.max_message_bytes,
+        # aiokafka's 16 KiB default holds two typical webhook events: a hot webhook (one
+        # partition) then waits a round trip per pair. 1 MiB lets a burst share one request.
+        max_batch_size=1024 * 1024,
         allow_auto_create_topics=False,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=settings.graceful_timeout_s,
