@@ -1,6 +1,6 @@
 """Dispatcher throughput and end-to-end latency against a real Kafka broker.
 
-    .venv/bin/python -m benchmarks.dispatcher [--events 2000] [--replicas 1] [--latency-s 15]
+    .venv/bin/python -m benchmarks.dispatcher [--events 1500] [--replicas 1] [--latency-s 15]
 
 Every event matches three triggers (two nodes, one of them through an event filter, and a
 preset), so each one becomes three execution requests. The dispatcher runs as it does in

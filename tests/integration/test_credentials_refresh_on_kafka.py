@@ -27,6 +27,7 @@ from integrations.credentials.adapters.credentials_repository import (
 from integrations.credentials.adapters.credentials_repository import (
     DocumentCredentialsRepository,
 )
+from integrations.credentials.adapters.lease_store import COLLECTION as LEASES
 from integrations.credentials.bootstrap import SERVICE, build
 from integrations.crypto import Cipher, KeyRing, Purpose, generate_root_key
 from integrations.providers import OAuthConfig, Provider, build_registry
@@ -224,7 +225,7 @@ async def test_a_waiting_acquirer_lets_a_refresh_go_first(cluster: Cluster) -> N
 
     await _expire_soon(cluster)  # as if time passed: the token now expires within 5 min
     reader = asyncio.create_task(cluster.read(0))
-    await asyncio.sleep(0.5)
+    await _until_a_priority_claim_waits(cluster)
     assert cluster.endpoint.calls == []  # in use: the refresh waits
     assert not second.done()
 
@@ -297,6 +298,18 @@ def _holder(
         process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+async def _until_a_priority_claim_waits(cluster: Cluster) -> None:
+    database = open_database(cluster.mongodb_uri, name=cluster.database_name)
+    try:
+        async with asyncio.timeout(10):
+            while not any(  # noqa: ASYNC110 - polls the store
+                doc.get("waiters") for doc in await database.collection(LEASES).find({})
+            ):
+                await asyncio.sleep(0.02)
+    finally:
+        await database.close()
 
 
 async def _expire_soon(cluster: Cluster) -> None:

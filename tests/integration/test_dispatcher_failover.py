@@ -17,8 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 from pymongo import MongoClient
 
+from integrations.bus import Record
 from integrations.bus.kafka import KafkaBus
 from integrations.bus.settings import KafkaSettings
 from integrations.contracts import GraphExecutionRequested, Message, WebhookEventReceived, topics
@@ -32,7 +34,7 @@ from tests.unit.dispatcher.kafka_kit import (
 )
 from tests.unit.dispatcher.kit import event, node, preset, webhook
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 EVENTS = 5_000
 WEBHOOKS = 24  # spread over the topic's 12 partitions, so both processes get work
@@ -168,7 +170,7 @@ async def test_a_replica_killed_halfway_loses_no_request_and_repeats_only_identi
             await bus.publish(topics.WEBHOOKS, state, source=SOURCE)
         async with (
             httpx.AsyncClient(timeout=2.0) as client,
-            Tail(kafka_bootstrap, topics.GRAPH_EXECUTION_REQUESTS, ours) as requests,
+            Tail(kafka_bootstrap, topics.GRAPH_EXECUTION_REQUESTS, ours, key=user) as requests,
         ):
             await asyncio.gather(victim.wait_ready(client), survivor.wait_ready(client))
 
@@ -176,8 +178,12 @@ async def test_a_replica_killed_halfway_loses_no_request_and_repeats_only_identi
                 return {r.request_id for r in requests.messages(GraphExecutionRequested)}
 
             started = time.monotonic()
-            for batch in chunks(events, 250):
-                await asyncio.gather(*(publish(bus, e) for e in batch))
+            # As if one ingress request had received them all: its trace must reach every
+            # execution request, through both processes.
+            with TracerProvider().get_tracer("ingress").start_as_current_span("ingress") as span:
+                trace_id = f"{span.get_span_context().trace_id:032x}"
+                for batch in chunks(events, 250):
+                    await asyncio.gather(*(publish(bus, e) for e in batch))
 
             await requests.wait_until(
                 lambda: len(seen()) >= len(expected) // 2, within=DRAIN_WITHIN
@@ -210,6 +216,8 @@ async def test_a_replica_killed_halfway_loses_no_request_and_repeats_only_identi
         assert record.value is not None
         bodies[message.request_id].add(record.value)
     assert all(len(versions) == 1 for versions in bodies.values()), "a repeat differed"
+    traces = {trace_of(record) for record, _ in requests.records}
+    assert traces == {trace_id}
     repeats = len(requests.records) - len(expected)
     client_db: MongoClient[dict[str, Any]] = MongoClient(mongodb_uri)
     with client_db:
@@ -219,6 +227,11 @@ async def test_a_replica_killed_halfway_loses_no_request_and_repeats_only_identi
         f"\n{EVENTS} events, {len(expected)} requests in {drained_s:.1f} s; killed at "
         f"{at_kill} requests; {repeats} identical repeats"
     )
+
+
+def trace_of(record: Record) -> str | None:
+    traceparent = record.header("traceparent")
+    return None if traceparent is None else traceparent.decode().split("-")[1]
 
 
 async def publish(bus: KafkaBus, message: WebhookEventReceived) -> None:

@@ -3,7 +3,7 @@ schemas."""
 
 import typer
 
-from integrations.cli import dev, keys, schemas, serve, token, topics
+from integrations.cli import dev, dlq, keys, schemas, serve, token, topics
 
 app = typer.Typer(
     name="integrations",
@@ -17,6 +17,7 @@ app.command("token")(token.token)
 app.command("schemas")(schemas.schemas)
 app.add_typer(keys.app, name="keys")
 app.add_typer(topics.app, name="topics")
+app.add_typer(dlq.app, name="dlq")
 
 if __name__ == "__main__":
     app()

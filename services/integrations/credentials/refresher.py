@@ -25,6 +25,7 @@ from integrations.credentials.domain.leases import LeaseTimeout, Slot, lease_key
 from integrations.credentials.domain.ports import CredentialsRepository
 from integrations.credentials.domain.refresh import (
     READ_MARGIN_S,
+    CredentialsRefreshFailed,
     RefreshRejected,
     RetryPolicy,
     TokenRefresher,
@@ -35,9 +36,6 @@ from integrations.credentials.domain.refresh import (
     refreshable,
     retry_due,
     tokens_replaced_since,
-)
-from integrations.credentials.domain.refresh import (
-    CredentialsRefreshFailed as RefreshFailedError,
 )
 from integrations.credentials.domain.stored import RefreshState, StoredCredentials
 
@@ -60,6 +58,16 @@ class RefreshPolicy:
 
 
 _InFlight = tuple[str, str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What a provider refresh ended in: the stored credential, the event to announce, and
+    the provider's refusal if it refused."""
+
+    stored: StoredCredentials
+    event: Event | None = None
+    rejected: RefreshRejected | None = None
 
 
 class Refresher:
@@ -168,15 +176,20 @@ class Refresher:
                     return latest
                 if not retry_due(latest.refresh, self.policy.retry, now=now):
                     return _usable(latest, now=now)
-                return await self._refresh_now(latest)
+                outcome = await self._refresh_now(latest)
         except LeaseTimeout:
             # In use for longer than we wait: the stored token serves while it is valid.
             latest = await self._current(user_id, credentials_id)
             if has_expired(latest, now=self._clock()):
                 raise
             return latest
+        # Announced once the leases are back: a slow broker must not keep the credential.
+        await self._publish(outcome.event)
+        if outcome.rejected is None:
+            return outcome.stored
+        return _usable(outcome.stored, now=self._clock(), rejected=outcome.rejected)
 
-    async def _refresh_now(self, latest: StoredCredentials) -> StoredCredentials:
+    async def _refresh_now(self, latest: StoredCredentials) -> _Outcome:
         spent = _oauth2(latest)
         try:
             tokens = await self._tokens.refresh(spent)
@@ -185,13 +198,11 @@ class Refresher:
                 "credentials refresh failed",
                 extra={"user_id": latest.user_id, "credentials_id": latest.id},
             )
-            marked = await self._mark_failed(latest, rejected)
-            await self._publish(
-                events.refresh_failed(
-                    marked or latest, reason=rejected.reason, reauthorize=rejected.reauthorize
-                )
+            marked = await self._mark_failed(latest, rejected) or latest
+            event = events.refresh_failed(
+                marked, reason=rejected.reason, reauthorize=rejected.reauthorize
             )
-            return _usable(marked or latest, now=self._clock(), rejected=rejected)
+            return _Outcome(marked, event, rejected)
         current, credentials = latest, spent
         for _ in range(WRITE_ATTEMPTS):
             written = await self._repository.replace(
@@ -202,13 +213,12 @@ class Refresher:
                     "credentials refreshed",
                     extra={"user_id": written.user_id, "credentials_id": written.id},
                 )
-                await self._publish(events.refreshed(written))
-                return written
+                return _Outcome(written, events.refreshed(written))
             # Lost a version race: merge into what is stored now rather than drop the tokens.
             current = await self._current(latest.user_id, latest.id)
             same = _replaced_or_same(current, spent)
             if same is None:
-                return current
+                return _Outcome(current)
             credentials = same
         raise ConcurrentUpdate()
 
@@ -232,7 +242,9 @@ class Refresher:
             raise CredentialsNotFound()
         return current
 
-    async def _publish(self, event: Event) -> None:
+    async def _publish(self, event: Event | None) -> None:
+        if event is None:
+            return
         try:
             await events.publish(self._bus, event)
         except BusError:
@@ -247,8 +259,10 @@ def _usable(
     if not has_expired(stored, now=now):
         return stored
     if rejected is not None:
-        raise RefreshFailedError(rejected.reason, reauthorize=rejected.reauthorize)
-    raise RefreshFailedError(stored.refresh.last_error, reauthorize=stored.refresh.reauthorize)
+        raise CredentialsRefreshFailed(rejected.reason, reauthorize=rejected.reauthorize)
+    raise CredentialsRefreshFailed(
+        stored.refresh.last_error, reauthorize=stored.refresh.reauthorize
+    )
 
 
 def _replaced_or_same(

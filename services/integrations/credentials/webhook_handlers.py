@@ -11,7 +11,6 @@ crashed between the provider's answer and the write (documented in docs/webhooks
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from integrations.contracts import (
@@ -22,7 +21,6 @@ from integrations.contracts import (
     PresetDeactivated,
     PresetTrigger,
     UnlinkGraphTriggers,
-    WebhookPruned,
 )
 from integrations.credentials.domain.webhook_ports import DuplicateWebhook
 from integrations.credentials.domain.webhooks import (
@@ -33,10 +31,19 @@ from integrations.credentials.domain.webhooks import (
     Webhook,
     WebhooksNotConfigured,
     activation_request,
+    check_configured,
     check_webhook_type,
     ingress_url,
     key_of,
     new_webhook,
+)
+from integrations.credentials.webhook_changes import (
+    Change,
+    apply_change,
+    deregister_with,
+    prune_if_dangling,
+    recover,
+    webhook_ids,
 )
 from integrations.credentials.webhook_context import WebhookContext
 from integrations.credentials.webhook_events import (
@@ -50,8 +57,6 @@ from integrations.credentials.webhook_events import (
 from integrations.providers import ProviderAuth, ProviderError, WebhookManager
 
 log = logging.getLogger(__name__)
-
-Change = Callable[[Webhook], Webhook]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +98,7 @@ async def activate_trigger(command: ActivateTrigger, ctx: WebhookContext) -> Act
 async def _activate(request: ActivationRequest, ctx: WebhookContext) -> Activation:
     manager = _manager_for(request, ctx)
     try:
-        ingress_url(ctx.platform_base_url, request.provider, "-")  # WH-2: fail before writing
+        check_configured(ctx.platform_base_url)  # WH-2: before anything is written
     except WebhooksNotConfigured as error:
         raise ActivationFailed("not_configured", str(error)) from None
     deadline = time.monotonic() + ctx.policy.activation_wait_s
@@ -107,7 +112,7 @@ async def _activate(request: ActivationRequest, ctx: WebhookContext) -> Activati
             await _wait_or_recover(current, deadline, ctx)
         else:
             change = _linked if not request.manual else _linked_with_events
-            changed = await _apply(current, change(request), ctx)
+            changed = await apply_change(current, change(request), ctx)
             if changed is not None:
                 return Activation(changed[1], new_webhook=False)
 
@@ -133,6 +138,10 @@ def _manager_for(request: ActivationRequest, ctx: WebhookContext) -> WebhookMana
 
 def _linked(request: ActivationRequest) -> Change:
     return lambda webhook: webhook.with_trigger(request.trigger)
+
+
+def _preset_inactive(preset_id: str) -> Change:
+    return lambda webhook: webhook.with_preset_inactive(preset_id)
 
 
 def _linked_with_events(request: ActivationRequest) -> Change:
@@ -191,8 +200,8 @@ async def _register(
     if saved is None:
         # Taken over as stale, or pruned by a credentials deletion, while we registered:
         # the provider's hook belongs to no stored webhook, so it goes again.
-        log.warning("registered webhook was taken over; deregistering", extra=_wid(pending))
-        await _deregister_with(manager, pending.registered_with(registration), auth)
+        log.warning("registered webhook was taken over; deregistering", extra=webhook_ids(pending))
+        await deregister_with(manager, pending.registered_with(registration), auth)
         return None
     await publish_latest(saved.id, ctx)
     return saved
@@ -203,7 +212,7 @@ async def _abandon(pending: Webhook, ctx: WebhookContext) -> None:
         await ctx.repository.remove(pending)
     except Exception:
         # Left pending: the next activation of it takes it over once it is stale.
-        log.exception("could not remove an unregistered webhook", extra=_wid(pending))
+        log.exception("could not remove an unregistered webhook", extra=webhook_ids(pending))
 
 
 async def _wait_or_recover(current: Webhook, deadline: float, ctx: WebhookContext) -> None:
@@ -219,23 +228,13 @@ async def _wait_or_recover(current: Webhook, deadline: float, ctx: WebhookContex
     await ctx.sleep(ctx.policy.poll_s)
 
 
-async def recover(stale: Webhook, ctx: WebhookContext) -> None:
-    """Finish what a crashed worker left: a registration is dropped (its provider id was
-    never stored), a pruning is completed."""
-    if stale.status == "pending":
-        log.warning("dropping an abandoned webhook registration", extra=_wid(stale))
-        await ctx.repository.remove(stale)
-    elif stale.status == "pruning":
-        await prune_if_dangling(stale, ctx)
-
-
 async def _unlink_elsewhere(
     request: ActivationRequest, keep: str, command_id: str, ctx: WebhookContext
 ) -> None:
     key = key_of(request.trigger)
     for webhook in await ctx.repository.for_user(request.user_id):
         if webhook.id != keep and webhook.is_active and webhook.trigger(key) is not None:
-            changed = await _apply(webhook, lambda w: w.without(key), ctx)
+            changed = await apply_change(webhook, lambda w: w.without(key), ctx)
             if changed is not None:
                 await prune_if_dangling(changed[1], ctx, command_id=command_id)
 
@@ -265,7 +264,7 @@ async def deactivate_preset_trigger(
         )
     outcomes: list[Unlinked] = []
     for webhook in webhooks:
-        changed = await _apply(webhook, lambda w: w.with_preset_inactive(command.preset_id), ctx)
+        changed = await apply_change(webhook, _preset_inactive(command.preset_id), ctx)
         trigger = None if changed is None else changed[1].trigger(key)
         if isinstance(trigger, PresetTrigger):
             outcomes.append(Unlinked(webhook.id, (), pruned=False))
@@ -333,7 +332,7 @@ async def unlink_triggers(
     without triggers (`prune_untouched`: also the webhooks it removed nothing from)."""
     outcomes: list[Unlinked] = []
     for webhook in webhooks:
-        changed = await _apply(webhook, change, ctx)
+        changed = await apply_change(webhook, change, ctx)
         if changed is None:
             continue
         before, after = changed
@@ -347,95 +346,8 @@ async def unlink_triggers(
     return outcomes
 
 
-async def prune_if_dangling(
-    webhook: Webhook, ctx: WebhookContext, *, command_id: str | None = None
-) -> bool:
-    """WH-4: a webhook without triggers is deregistered at the provider (when its
-    credentials still exist) and deleted; True if it was."""
-    marked = await _mark_pruning(webhook, ctx)
-    if marked is None:
-        return False
-    deregistered = await _deregister(marked, ctx)
-    removed = await ctx.repository.remove(marked)
-    await publish_latest(marked.id, ctx)  # gone: the tombstone
-    if removed:
-        log.info("webhook pruned", extra=_wid(marked))
-        pruned = WebhookPruned(
-            user_id=marked.user_id,
-            command_id=command_id,
-            webhook_id=marked.id,
-            provider=marked.provider,
-            deregistered=deregistered,
-        )
-        await publish_event(pruned, ctx)
-    return removed
-
-
-async def _mark_pruning(webhook: Webhook, ctx: WebhookContext) -> Webhook | None:
-    """The webhook marked `pruning`, so no activation links to it while it is deregistered;
-    None when it has triggers (again) or is gone."""
-    current: Webhook | None = webhook
-    while current is not None:
-        if current.status == "pruning":
-            return current
-        if current.has_triggers or not current.is_active:
-            return None
-        marked = await ctx.repository.save(current.with_status("pruning"))
-        if marked is not None:
-            return marked
-        current = await ctx.repository.get(webhook.id)
-    return None
-
-
-async def _deregister(webhook: Webhook, ctx: WebhookContext) -> bool | None:
-    """True: deregistered; False: the provider failed (logged; the webhook goes anyway, so a
-    provider outage never blocks a user); None: nothing to call (manual, or no credentials)."""
-    manager = ctx.managers.get(webhook.provider)
-    if webhook.manual or not webhook.provider_webhook_id or manager is None:
-        return None
-    if webhook.credentials_id is None:
-        return None
-    auth = await ctx.auth.auth_for(webhook.user_id, webhook.credentials_id, webhook.provider)
-    if auth is None:
-        return None
-    return await _deregister_with(manager, webhook, auth)
-
-
-async def _deregister_with(
-    manager: WebhookManager, webhook: Webhook, auth: ProviderAuth | None
-) -> bool:
-    try:
-        await manager.deregister(webhook, auth)
-    except ProviderError as error:
-        log.warning("could not deregister the webhook: %s", error, extra=_wid(webhook))
-        return False
-    return True
-
-
-async def _apply(
-    webhook: Webhook, change: Change, ctx: WebhookContext
-) -> tuple[Webhook, Webhook] | None:
-    """(the copy `change` was applied to, the stored result), retrying lost version races;
-    None when the webhook is gone or no longer active."""
-    current: Webhook | None = webhook
-    while current is not None and current.is_active:
-        updated = change(current)
-        if updated == current:
-            return current, current
-        saved = await ctx.repository.save(updated)
-        if saved is not None:
-            await publish_latest(saved.id, ctx)
-            return current, saved
-        current = await ctx.repository.get(webhook.id)
-    return None
-
-
 def _ids(command: ActivateTrigger) -> dict[str, str]:
     return {"user_id": command.user_id, "command_id": command.command_id}
-
-
-def _wid(webhook: Webhook) -> dict[str, str]:
-    return {"user_id": webhook.user_id, "webhook_id": webhook.id}
 
 
 TriggerCommand = (

@@ -8,9 +8,10 @@ import logging
 from integrations.contracts import WebhookState
 from integrations.credentials.domain.webhook_ports import ProviderAuthSource
 from integrations.credentials.domain.webhooks import Webhook
+from integrations.credentials.webhook_changes import recover
 from integrations.credentials.webhook_context import WebhookContext
 from integrations.credentials.webhook_events import publish_state, state_of
-from integrations.credentials.webhook_handlers import recover, unlink_triggers
+from integrations.credentials.webhook_handlers import unlink_triggers
 
 log = logging.getLogger(__name__)
 

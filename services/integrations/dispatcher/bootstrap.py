@@ -7,10 +7,10 @@ from opentelemetry import metrics, trace
 
 from integrations.bus.materialized import MaterializedTable
 from integrations.contracts import WebhookState, topics
-from integrations.dispatcher.adapters.delivery_log import MongoDeliveryLog
+from integrations.dispatcher.adapters.delivery_log import DeliveryLogRepository
 from integrations.dispatcher.adapters.housekeeping import Sweeper
 from integrations.dispatcher.adapters.instruments import DispatcherMetrics
-from integrations.dispatcher.adapters.processed_events import MongoProcessedEvents
+from integrations.dispatcher.adapters.processed_events import ProcessedEventsRepository
 from integrations.dispatcher.config import DispatcherSettings
 from integrations.dispatcher.context import Dispatcher, DispatchPolicy, utc_now
 from integrations.dispatcher.domain.retry import RetryPolicy
@@ -25,11 +25,11 @@ _READY_POLL_S = 0.05
 def build(settings: DispatcherSettings, deps: Dependencies) -> ServiceUnit:
     database = deps.database(settings.database_name)
     webhooks = MaterializedTable(deps.bus, topics.WEBHOOKS, WebhookState)
-    processed = MongoProcessedEvents(
+    processed = ProcessedEventsRepository(
         database.collection("processed_events"),
         retention=timedelta(seconds=settings.processed_event_retention_s),
     )
-    deliveries = MongoDeliveryLog(
+    deliveries = DeliveryLogRepository(
         database.collection("deliveries"),
         retention=timedelta(seconds=settings.delivery_log_retention_s),
         max_event_bytes=settings.delivery_log_max_event_bytes,

@@ -222,7 +222,9 @@ async def test_waiting_refreshes_and_updates_go_before_waiting_acquirers(
     plain = asyncio.create_task(take(plain_replica, "use", False))
     await asyncio.sleep(0.05)  # the plain acquirer has been waiting longer
     refresh = asyncio.create_task(take(priority_replica, "refresh", True))
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):  # until the refresh's claim is written: it waits now
+        while not (await replicas.documents())[0]["waiters"]:  # noqa: ASYNC110 - polls a store
+            await asyncio.sleep(0.005)
     await holder.release(KEY, held.lease_id)
     await asyncio.wait_for(asyncio.gather(plain, refresh), 5)
 

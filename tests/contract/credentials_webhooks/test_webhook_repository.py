@@ -14,15 +14,22 @@ from integrations.contracts import (
     DeactivateNodeTrigger,
     TriggerActivated,
     WebhookPruned,
+    topics,
 )
 from integrations.credentials.adapters.webhook_repository import (
     COLLECTION,
     DocumentWebhookRepository,
 )
 from integrations.credentials.domain.webhook_ports import DuplicateWebhook
-from integrations.credentials.domain.webhooks import Webhook, activation_request, new_webhook
+from integrations.credentials.domain.webhooks import (
+    Webhook,
+    WebhookNotFound,
+    activation_request,
+    new_webhook,
+)
 from integrations.credentials.webhook_context import WebhookContext
 from integrations.credentials.webhook_handlers import activate_trigger, deactivate_node_trigger
+from integrations.credentials.webhook_ping import ping_webhook
 from integrations.crypto import CryptoError
 from integrations.providers import WebhookRegistration
 from integrations.storage import Database
@@ -36,6 +43,7 @@ from tests.unit.credentials_webhooks.kit import (
     activate_preset,
     events_of,
     latest_states,
+    ping_event,
 )
 
 pytestmark = pytest.mark.contract
@@ -216,3 +224,18 @@ async def test_activation_racing_a_prune_never_links_to_a_dead_webhook(
     assert stored.is_active
     assert stored.trigger(("node", "n2")) is not None
     assert stored.provider_webhook_id in github.hooks
+
+
+async def test_a_ping_reaches_the_provider_and_waits_for_its_delivery(
+    ctx: WebhookContext, bus: InMemoryBus, github: FakeGitHub
+) -> None:
+    """SPEC WH-6, RT-8: with the webhook as stored by this adapter."""
+    webhook = (await activate_trigger(activate_node(), ctx)).webhook
+
+    async def on_ping(_: str) -> None:
+        await bus.publish(topics.WEBHOOK_EVENTS, ping_event(webhook.id), source="/tests")
+
+    github.on_ping = on_ping
+    assert await ping_webhook(USER, webhook.id, ctx) is True
+    with pytest.raises(WebhookNotFound):
+        await ping_webhook(OTHER_USER, webhook.id, ctx)

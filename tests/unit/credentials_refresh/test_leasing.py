@@ -30,6 +30,13 @@ async def lease_documents(database: Database) -> list[dict[str, object]]:
     return await database.collection(LEASES).find({})
 
 
+async def until_a_priority_claim_waits(database: Database) -> None:
+    """Timing-proof: the refresh or update has written its claim and now waits."""
+    async with asyncio.timeout(5):
+        while not any(doc.get("waiters") for doc in await lease_documents(database)):  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+
+
 async def test_acquire_returns_the_credentials_with_an_exclusive_lease(
     service: Replica, clock: FakeClock
 ) -> None:
@@ -104,7 +111,7 @@ async def test_a_second_acquirer_waits_until_the_first_releases(
 
 
 async def test_waiting_acquirers_queue_behind_a_waiting_refresh(
-    service: Replica, provider: FakeProvider, clock: FakeClock
+    service: Replica, provider: FakeProvider, clock: FakeClock, database: Database
 ) -> None:
     """SPEC CM-2: refreshes have priority over acquirers that wait."""
     await service.repository.add(USER, expiring(expires_in=400, clock=clock))
@@ -126,7 +133,7 @@ async def test_waiting_acquirers_queue_behind_a_waiting_refresh(
     stored = await service.repository.get(USER, "gh-1")
     assert stored is not None
     refresh = asyncio.create_task(service.refresher.refresh_if_needed(stored))
-    await asyncio.sleep(0.02)
+    await until_a_priority_claim_waits(database)
     assert order == []
 
     await service.credential_leases.release(USER, "gh-1", held.lease_id)
@@ -137,7 +144,7 @@ async def test_waiting_acquirers_queue_behind_a_waiting_refresh(
 
 
 async def test_updates_take_the_lease_with_priority_over_waiting_acquirers(
-    service: Replica, clock: FakeClock
+    service: Replica, clock: FakeClock, database: Database
 ) -> None:
     """SPEC CM-4: update and delete take the credential's lock; CM-2: they go first."""
     await service.repository.add(USER, expiring(expires_in=3600, clock=clock))
@@ -156,7 +163,7 @@ async def test_updates_take_the_lease_with_priority_over_waiting_acquirers(
     acquirer = asyncio.create_task(acquire())
     await asyncio.sleep(0.02)
     updater = asyncio.create_task(update())
-    await asyncio.sleep(0.02)
+    await until_a_priority_claim_waits(database)
     assert order == []  # both wait for the holder
 
     await service.credential_leases.release(USER, "gh-1", held.lease_id)

@@ -11,12 +11,12 @@ from integrations.contracts import (
     UnlinkGraphTriggers,
     WebhookPruned,
 )
+from integrations.credentials.webhook_changes import prune_if_dangling
 from integrations.credentials.webhook_context import WebhookContext
 from integrations.credentials.webhook_handlers import (
     activate_trigger,
     deactivate_node_trigger,
     deactivate_preset_trigger,
-    prune_if_dangling,
     unlink_graph_triggers,
 )
 from tests.unit.credentials_webhooks.kit import (

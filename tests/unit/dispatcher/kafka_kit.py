@@ -50,10 +50,19 @@ async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
 class Tail:
     """Every record published to a topic from now on whose message `keep` accepts."""
 
-    def __init__(self, bootstrap: str, topic: str, keep: Callable[[Message], bool]) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        keep: Callable[[Message], bool],
+        *,
+        key: str | None = None,
+    ) -> None:
+        """`key`: only records with this key are decoded (cheap on a busy shared topic)."""
         self._bootstrap = bootstrap
         self._topic = topic
         self._keep = keep
+        self._key = key
         self.records: list[tuple[Record, Message]] = []
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -84,6 +93,8 @@ class Tail:
             batches = await self._consumer.getmany(timeout_ms=200)
             for raw in (raw for batch in batches.values() for raw in batch):
                 record = to_record(raw)
+                if self._key is not None and record.key != self._key:
+                    continue
                 try:
                     message = decode(record.headers, record.value)
                 except Exception:  # another test's junk on the shared topic

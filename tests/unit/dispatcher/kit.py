@@ -32,9 +32,9 @@ from integrations.contracts import (
     build_headers,
     encode,
 )
-from integrations.dispatcher.adapters.delivery_log import MongoDeliveryLog
+from integrations.dispatcher.adapters.delivery_log import DeliveryLogRepository
 from integrations.dispatcher.adapters.instruments import DispatcherMetrics
-from integrations.dispatcher.adapters.processed_events import MongoProcessedEvents
+from integrations.dispatcher.adapters.processed_events import ProcessedEventsRepository
 from integrations.dispatcher.context import Dispatcher, DispatchPolicy
 from integrations.dispatcher.domain.ports import WebhookDirectory
 from integrations.dispatcher.domain.retry import RetryPolicy
@@ -242,10 +242,10 @@ def build_dispatcher(
     return Dispatcher(
         bus=bus,
         webhooks=webhooks,
-        processed=MongoProcessedEvents(
+        processed=ProcessedEventsRepository(
             database.collection("processed_events"), retention=timedelta(days=8)
         ),
-        deliveries=MongoDeliveryLog(
+        deliveries=DeliveryLogRepository(
             database.collection("deliveries"),
             retention=timedelta(days=7),
             max_event_bytes=max_event_bytes,

@@ -17,7 +17,7 @@ from integrations.contracts import (
     decode_as,
     topics,
 )
-from integrations.dispatcher.adapters.processed_events import MongoProcessedEvents
+from integrations.dispatcher.adapters.processed_events import ProcessedEventsRepository
 from integrations.dispatcher.context import Dispatcher
 from integrations.dispatcher.domain.deliveries import Outcome
 from integrations.dispatcher.domain.request_ids import request_id
@@ -251,7 +251,7 @@ async def test_a_storage_outage_is_retried_like_any_transient_failure(
 ) -> None:
     d = build_dispatcher(bus, database, StaticWebhooks(STATE))
     real = d.processed
-    assert isinstance(real, MongoProcessedEvents)
+    assert isinstance(real, ProcessedEventsRepository)
     failures = [StorageUnavailable("MongoDB unreachable")]
 
     class Outage:

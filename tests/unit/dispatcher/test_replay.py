@@ -4,8 +4,11 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from integrations.bus import Header, Record
+from integrations.cli import dlq
 from integrations.cli.dlq import parse_moment
 from integrations.contracts import DeadLetter, build_headers, encode, topics
 from integrations.dispatcher.domain.replay import ReplayFilter
@@ -111,3 +114,14 @@ async def test_unreadable_letters_and_other_topics_are_left_alone() -> None:
 )
 def test_cli_moments_are_ages_or_iso_times_in_utc(text: str, expected: object) -> None:
     assert parse_moment(text, NOW) == expected
+
+
+def test_the_dlq_commands_mount_under_the_integrations_cli() -> None:
+    """As `integrations/cli/main.py` mounts them: `app.add_typer(dlq.app, name="dlq")`."""
+    main = typer.Typer()
+    main.command("version")(lambda: None)
+    main.add_typer(dlq.app, name="dlq")
+    result = CliRunner().invoke(main, ["dlq", "replay", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--webhook-id" in result.output
+    assert "--since" in result.output

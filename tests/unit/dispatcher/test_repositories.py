@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from integrations.dispatcher.adapters.delivery_log import MongoDeliveryLog
-from integrations.dispatcher.adapters.processed_events import MongoProcessedEvents
+from integrations.dispatcher.adapters.delivery_log import DeliveryLogRepository
+from integrations.dispatcher.adapters.processed_events import ProcessedEventsRepository
 from integrations.dispatcher.domain.deliveries import (
     MAX_DISPATCHES_KEPT,
     Dispatch,
@@ -45,15 +45,15 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 @pytest.fixture
-async def processed(database: Database) -> MongoProcessedEvents:
-    store = MongoProcessedEvents(database.collection("processed_events"), retention=DAY)
+async def processed(database: Database) -> ProcessedEventsRepository:
+    store = ProcessedEventsRepository(database.collection("processed_events"), retention=DAY)
     await store.ensure_indexes()
     return store
 
 
 @pytest.fixture
-async def log(database: Database) -> MongoDeliveryLog:
-    store = MongoDeliveryLog(
+async def log(database: Database) -> DeliveryLogRepository:
+    store = DeliveryLogRepository(
         database.collection("deliveries"), retention=7 * DAY, max_event_bytes=2048
     )
     await store.ensure_indexes()
@@ -79,7 +79,7 @@ def dispatch(
 
 
 async def test_an_event_is_processed_once_added_and_adding_again_is_harmless(
-    processed: MongoProcessedEvents,
+    processed: ProcessedEventsRepository,
 ) -> None:
     assert not await processed.contains(WEBHOOK, "ev-1", now=NOW)
     await processed.add(WEBHOOK, "ev-1", now=NOW)
@@ -90,7 +90,7 @@ async def test_an_event_is_processed_once_added_and_adding_again_is_harmless(
 
 
 async def test_an_expired_record_reads_as_absent_and_is_renewed_by_adding(
-    processed: MongoProcessedEvents,
+    processed: ProcessedEventsRepository,
 ) -> None:
     """Correctness never waits for a TTL monitor (docs/storage.md)."""
     await processed.add(WEBHOOK, "ev-1", now=NOW)
@@ -100,7 +100,7 @@ async def test_an_expired_record_reads_as_absent_and_is_renewed_by_adding(
     assert await processed.contains(WEBHOOK, "ev-1", now=later)
 
 
-async def test_purging_deletes_only_expired_records(processed: MongoProcessedEvents) -> None:
+async def test_purging_deletes_only_expired_records(processed: ProcessedEventsRepository) -> None:
     await processed.add(WEBHOOK, "old", now=NOW)
     await processed.add(WEBHOOK, "new", now=NOW + DAY)
     assert await processed.purge_expired(now=NOW + DAY + timedelta(seconds=1)) == 1
@@ -111,7 +111,7 @@ async def test_purging_deletes_only_expired_records(processed: MongoProcessedEve
 
 
 async def test_a_delivery_is_created_by_its_first_dispatch_and_grows_with_the_next(
-    log: MongoDeliveryLog,
+    log: DeliveryLogRepository,
 ) -> None:
     await log.record(event("ev-1"), dispatch(Outcome.DEAD_LETTERED), now=NOW)
     await log.record(event("ev-1"), dispatch(redelivery=1), now=NOW)
@@ -123,7 +123,7 @@ async def test_a_delivery_is_created_by_its_first_dispatch_and_grows_with_the_ne
 
 
 async def test_a_delivery_is_only_for_its_owner_and_only_until_it_expires(
-    log: MongoDeliveryLog,
+    log: DeliveryLogRepository,
 ) -> None:
     await log.record(event("ev-1"), dispatch(), now=NOW)
     assert await log.get(user_id="mallory", webhook_id=WEBHOOK, event_id="ev-1", now=NOW) is None
@@ -135,7 +135,7 @@ async def test_a_delivery_is_only_for_its_owner_and_only_until_it_expires(
     assert await log.purge_expired(now=NOW + 8 * DAY) == 1
 
 
-async def test_pages_run_newest_first_without_gaps_or_repeats(log: MongoDeliveryLog) -> None:
+async def test_pages_run_newest_first_without_gaps_or_repeats(log: DeliveryLogRepository) -> None:
     for n in range(7):
         received = NOW + timedelta(seconds=n // 2)  # ties on time are broken by event id
         outcome = Outcome.SKIPPED if n % 3 == 0 else Outcome.DISPATCHED
@@ -156,12 +156,12 @@ async def test_pages_run_newest_first_without_gaps_or_repeats(log: MongoDelivery
     assert skipped.next_cursor is None
 
 
-async def test_a_cursor_it_never_issued_is_refused(log: MongoDeliveryLog) -> None:
+async def test_a_cursor_it_never_issued_is_refused(log: DeliveryLogRepository) -> None:
     with pytest.raises(ValueError):
         await log.page(user_id=USER, webhook_id=WEBHOOK, now=NOW, cursor="%%%")
 
 
-async def test_a_delivery_keeps_its_latest_dispatches_only(log: MongoDeliveryLog) -> None:
+async def test_a_delivery_keeps_its_latest_dispatches_only(log: DeliveryLogRepository) -> None:
     for number in range(MAX_DISPATCHES_KEPT + 5):
         await log.record(event("ev-1"), dispatch(redelivery=number), now=NOW)
     delivery = await log.get(user_id=USER, webhook_id=WEBHOOK, event_id="ev-1", now=NOW)
@@ -171,7 +171,7 @@ async def test_a_delivery_keeps_its_latest_dispatches_only(log: MongoDeliveryLog
 
 
 async def test_an_event_is_kept_for_redelivery_only_while_small_enough(
-    log: MongoDeliveryLog,
+    log: DeliveryLogRepository,
 ) -> None:
     await log.record(event("big", payload={"blob": "x" * 4096}), dispatch(), now=NOW)
     big = await log.get(user_id=USER, webhook_id=WEBHOOK, event_id="big", now=NOW)
@@ -180,7 +180,7 @@ async def test_an_event_is_kept_for_redelivery_only_while_small_enough(
     assert big.event_type == "pull_request.opened"
 
 
-async def test_payload_keys_documents_could_not_hold_round_trip(log: MongoDeliveryLog) -> None:
+async def test_payload_keys_documents_could_not_hold_round_trip(log: DeliveryLogRepository) -> None:
     payload = {"a.b": 1, "$set": {"x.y": [1, {"$in": None}]}, "": "empty"}
     await log.record(event("odd", payload=payload), dispatch(), now=NOW)
     delivery = await log.get(user_id=USER, webhook_id=WEBHOOK, event_id="odd", now=NOW)
@@ -189,7 +189,7 @@ async def test_payload_keys_documents_could_not_hold_round_trip(log: MongoDelive
     assert delivery.event.payload == payload
 
 
-async def test_concurrent_dispatches_of_one_event_are_all_kept(log: MongoDeliveryLog) -> None:
+async def test_concurrent_dispatches_of_one_event_are_all_kept(log: DeliveryLogRepository) -> None:
     await log.record(event("ev-1"), dispatch(), now=NOW)
     await asyncio.gather(
         *(log.record(event("ev-1"), dispatch(redelivery=n), now=NOW) for n in range(1, 4))

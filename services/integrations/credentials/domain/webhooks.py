@@ -58,11 +58,17 @@ class WebhookNotFound(LookupError):
         super().__init__("Webhook not found.")
 
 
-def ingress_url(platform_base_url: str, provider: str, webhook_id: str) -> str:
-    """WH-1: where the provider POSTs deliveries."""
+def check_configured(platform_base_url: str) -> str:
+    """The base of ingress URLs; `WebhooksNotConfigured` when there is none."""
     base = platform_base_url.strip().rstrip("/")
     if not base:
         raise WebhooksNotConfigured()
+    return base
+
+
+def ingress_url(platform_base_url: str, provider: str, webhook_id: str) -> str:
+    """WH-1: where the provider POSTs deliveries."""
+    base = check_configured(platform_base_url)
     path = INGRESS_PATH.format(
         provider=quote(provider, safe=""), webhook_id=quote(webhook_id, safe="")
     )

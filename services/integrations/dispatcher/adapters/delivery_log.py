@@ -32,7 +32,7 @@ INDEXES: Final = (
 _WRITE_TRIES: Final = 5
 
 
-class MongoDeliveryLog:
+class DeliveryLogRepository:
     def __init__(
         self, collection: DocumentCollection, *, retention: timedelta, max_event_bytes: int
     ) -> None:

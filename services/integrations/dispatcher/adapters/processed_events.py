@@ -17,7 +17,7 @@ def record_key(webhook_id: str, event_id: str) -> str:
     return f"{webhook_id} {event_id}"
 
 
-class MongoProcessedEvents:
+class ProcessedEventsRepository:
     """One document per (webhook, event), unique by `_id`.
 
     An expired record reads as absent whether or not it was deleted yet, so behaviour does
