@@ -1,6 +1,7 @@
 """Turns a message (or a tombstone) into the bytes and headers both adapters publish."""
 
-from collections.abc import Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from integrations.bus.ports import Header, TraceContextSource
@@ -54,3 +55,37 @@ def seal(
             raise ValueError(f"header {name!r} is set by the bus")
         headers.append((name, extra.encode()))
     return Envelope(key=key, value=value, headers=tuple(headers))
+
+
+class SealingPublisher(ABC):
+    """`publish` for every adapter: seal the message, then `publish_raw` the envelope."""
+
+    _trace_context: TraceContextSource
+
+    @abstractmethod
+    async def publish_raw(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes | None,
+        headers: Sequence[Header] = (),
+    ) -> None: ...
+
+    async def publish(
+        self,
+        topic: str,
+        message: Message | None,
+        *,
+        source: str,
+        key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        envelope = seal(
+            topic,
+            message,
+            key=key,
+            source=source,
+            trace_context=self._trace_context,
+            extra_headers=headers,
+        )
+        await self.publish_raw(topic, envelope.key, envelope.value, envelope.headers)

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from enum import Enum
 from typing import Any
@@ -36,12 +36,11 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.types import BrokerMiddleware
 
-from integrations.bus.envelope import seal
+from integrations.bus.envelope import SealingPublisher
 from integrations.bus.errors import BusUnavailable, PublishRejected
 from integrations.bus.kafka_readers import KafkaView, Tail, to_record
 from integrations.bus.ports import Expectation, Handler, Header, Predicate, TraceContextSource
 from integrations.bus.settings import KafkaSettings
-from integrations.contracts.messages.base import Message
 from integrations.telemetry.propagation import current_traceparent
 
 log = logging.getLogger("integrations.bus.kafka")
@@ -93,7 +92,7 @@ class _State(Enum):
     STOPPED = "stopped"
 
 
-class KafkaBus:
+class KafkaBus(SealingPublisher):
     def __init__(
         self,
         settings: KafkaSettings,
@@ -147,25 +146,6 @@ class KafkaBus:
             return False
         alive: bool = await self.broker.ping(timeout=self._settings.health_timeout_s)
         return alive
-
-    async def publish(
-        self,
-        topic: str,
-        message: Message | None,
-        *,
-        source: str,
-        key: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        envelope = seal(
-            topic,
-            message,
-            key=key,
-            source=source,
-            trace_context=self._trace_context,
-            extra_headers=headers,
-        )
-        await self.publish_raw(topic, envelope.key, envelope.value, envelope.headers)
 
     async def publish_raw(
         self,

@@ -21,12 +21,12 @@ import itertools
 import logging
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrations.bus.envelope import seal
+from integrations.bus.envelope import SealingPublisher
 from integrations.bus.errors import BusUnavailable
 from integrations.bus.handling import apply_to_view
 from integrations.bus.ports import (
@@ -37,7 +37,6 @@ from integrations.bus.ports import (
     Record,
     TraceContextSource,
 )
-from integrations.contracts.messages.base import Message
 from integrations.telemetry.propagation import current_traceparent
 
 log = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ class _MemoryExpectation:
         return None
 
 
-class InMemoryBus:
+class InMemoryBus(SealingPublisher):
     def __init__(
         self,
         *,
@@ -136,25 +135,6 @@ class InMemoryBus:
 
     async def health(self) -> bool:
         return self._running
-
-    async def publish(
-        self,
-        topic: str,
-        message: Message | None,
-        *,
-        source: str,
-        key: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        envelope = seal(
-            topic,
-            message,
-            key=key,
-            source=source,
-            trace_context=self._trace_context,
-            extra_headers=headers,
-        )
-        await self.publish_raw(topic, envelope.key, envelope.value, envelope.headers)
 
     async def publish_raw(
         self,
