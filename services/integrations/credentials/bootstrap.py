@@ -25,6 +25,7 @@ from integrations.credentials.domain.system import SystemCredentials
 from integrations.credentials.entrypoints import (
     credentials_routes,
     internal_routes,
+    managed_routes,
     on_credentials_commands,
     provider_routes,
 )
@@ -147,6 +148,7 @@ def build(
             provider_routes.router,
             credentials_routes.build_router(ctx),
             internal_routes.build_router(ctx),
+            managed_routes.build_router(ctx),
             *refreshing.routers,
             *webhooks.routers,
         ],

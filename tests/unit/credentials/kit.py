@@ -34,7 +34,11 @@ from integrations.credentials.domain.credentials import (
 )
 from integrations.credentials.domain.ports import CredentialsRepository
 from integrations.credentials.domain.system import SystemCredentials
-from integrations.credentials.entrypoints import credentials_routes, internal_routes
+from integrations.credentials.entrypoints import (
+    credentials_routes,
+    internal_routes,
+    managed_routes,
+)
 from integrations.crypto import Cipher, KeyRing, Purpose, generate_root_key
 from integrations.providers import ProviderRegistry, default_registry, system_credential_id
 from integrations.runtime.hosting import host_units
@@ -224,7 +228,11 @@ async def http_client(
     """The credentials routes hosted as in production (error mappings, auth), in process."""
     unit = ServiceUnit(
         name="credentials",
-        routers=[credentials_routes.build_router(ctx), internal_routes.build_router(ctx)],
+        routers=[
+            credentials_routes.build_router(ctx),
+            internal_routes.build_router(ctx),
+            managed_routes.build_router(ctx),
+        ],
     )
     app = host_units([unit], title="credentials", version="0", bus=bus, auth=auth_config())
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
