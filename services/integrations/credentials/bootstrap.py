@@ -37,7 +37,8 @@ from integrations.credentials.webhook_bootstrap import (
 )
 from integrations.credentials.webhook_context import WebhookPolicy
 from integrations.crypto import Cipher, Purpose
-from integrations.providers import ProviderRegistry, default_registry
+from integrations.oauth_clients.registry import oauth_registry
+from integrations.providers import ProviderRegistry
 from integrations.runtime.definition import Dependencies, ServiceDefinition
 from integrations.runtime.unit import ServiceUnit
 
@@ -69,7 +70,8 @@ def build(
 ) -> ServiceUnit:
     """Keyword arguments are test seams; hosts pass only settings and dependencies."""
     at_rest, transport = load_ciphers(settings)
-    registry = registry or default_registry()
+    # Every OAuth provider's handler attached: refresh and revoke use the provider's own code.
+    registry = registry or oauth_registry()
     database = deps.database(settings.database_name)
     repository = DocumentCredentialsRepository(database.collection(CREDENTIALS_COLLECTION), at_rest)
     managed = DocumentManagedCredentialsRepository(database.collection(MANAGED_COLLECTION), at_rest)

@@ -14,6 +14,7 @@ import httpx
 from integrations.credentials.adapters.refresh_grant import refresh_grant
 from integrations.credentials.domain.credentials import OAuth2Credentials
 from integrations.credentials.domain.refresh import RefreshRejected, tokens_of
+from integrations.oauth_clients.errors import ProviderUnavailable
 from integrations.providers import (
     OAuthFlowError,
     OAuthTokens,
@@ -67,10 +68,16 @@ class ProviderTokenRefresher:
             return await handler.refresh(tokens_of(credentials))
         except RefreshRejected:
             raise
+        except ProviderUnavailable as error:
+            raise RefreshRejected(f"provider unavailable: {error}") from None
         except OAuthFlowError as error:
-            # Provider errors carry no secrets (providers/errors.py) and name the OAuth code.
+            # Provider errors carry no secrets (providers/errors.py) and name the OAuth code;
+            # the handlers say themselves whether only a new authorization can help.
+            reauthorize = getattr(error, "reauthorization_required", None)
+            if not isinstance(reauthorize, bool):
+                reauthorize = "invalid_grant" in str(error)
             raise RefreshRejected(
-                f"the provider refused: {error}", reauthorize="invalid_grant" in str(error)
+                f"the provider refused: {error}", reauthorize=reauthorize
             ) from None
         except (ProviderError, httpx.HTTPError) as error:
             # The type only: an httpx error's text can quote the request, token included.
