@@ -3,7 +3,7 @@ schemas."""
 
 import typer
 
-from integrations.cli import dev, dlq, keys, schemas, serve, token, topics
+from integrations.cli import dev, dlq, keys, schemas, serve, token, topics, triggers
 
 app = typer.Typer(
     name="integrations",
@@ -18,6 +18,7 @@ app.command("schemas")(schemas.schemas)
 app.add_typer(keys.app, name="keys")
 app.add_typer(topics.app, name="topics")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(triggers.app, name="triggers")
 
 if __name__ == "__main__":
     app()

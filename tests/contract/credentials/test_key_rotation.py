@@ -18,8 +18,13 @@ from integrations.credentials.adapters.managed_repository import (
     DocumentManagedCredentialsRepository,
 )
 from integrations.credentials.adapters.secrets import SealedFields
+from integrations.credentials.adapters.webhook_repository import (
+    COLLECTION as WEBHOOKS_COLLECTION,
+)
+from integrations.credentials.adapters.webhook_repository import DocumentWebhookRepository
 from integrations.crypto import Cipher, KeyRing, Purpose, generate_root_key, key_id_of
 from integrations.storage import Database, DocumentCollection
+from tests.contract.credentials_webhooks.test_webhook_repository import linked_webhook
 from tests.unit.credentials.kit import ALICE, BOB, api_key, every_kind, oauth2
 
 pytestmark = pytest.mark.contract
@@ -77,7 +82,7 @@ async def test_rotation_is_idempotent(database: Database) -> None:
     await credentials_under(database, RING_A).add(ALICE, oauth2())
     await rotate_keys(database, cipher(RING_BA))
     versions = [d["version"] for d in await database.collection(COLLECTION).find({})]
-    [again, managed] = await rotate_keys(database, cipher(RING_BA))
+    [again, managed, _] = await rotate_keys(database, cipher(RING_BA))
     assert (again.scanned, again.rotated, again.current) == (1, 0, 1)
     assert (managed.scanned, managed.rotated) == (0, 0)
     assert [d["version"] for d in await database.collection(COLLECTION).find({})] == versions
@@ -153,7 +158,27 @@ async def test_secrets_under_a_key_the_ring_lacks_are_reported_and_left_alone(
     stranger = KeyRing([generate_root_key("key-x")])
     await credentials_under(database, stranger).add(ALICE, api_key())
     await credentials_under(database, RING_A).add(ALICE, oauth2())
-    [report, _] = await rotate_keys(database, cipher(RING_BA))
+    [report, _, _] = await rotate_keys(database, cipher(RING_BA))
     assert report.failed == [f"{ALICE}/oa-1"]
     assert report.rotated == 1
     assert await key_ids(database, COLLECTION) == {"key-x", "key-b"}
+
+
+async def test_webhook_secrets_rotate_with_the_credentials(database: Database) -> None:
+    """A webhook's secret at rest moves to the new key and still opens with it alone."""
+    webhooks_under_a = DocumentWebhookRepository(
+        database.collection(WEBHOOKS_COLLECTION), cipher(RING_A)
+    )
+    webhook = linked_webhook("wh-rotate")
+    await webhooks_under_a.add(webhook)
+
+    reports = {r.collection: r for r in await rotate_keys(database, cipher(RING_BA))}
+
+    assert (reports[WEBHOOKS_COLLECTION].scanned, reports[WEBHOOKS_COLLECTION].rotated) == (1, 1)
+    assert await key_ids(database, WEBHOOKS_COLLECTION) == {"key-b"}
+    webhooks_under_b = DocumentWebhookRepository(
+        database.collection(WEBHOOKS_COLLECTION), cipher(KeyRing([KEY_B]))
+    )
+    stored = await webhooks_under_b.get("wh-rotate")
+    assert stored is not None
+    assert stored.secret.get_secret_value() == webhook.secret.get_secret_value()

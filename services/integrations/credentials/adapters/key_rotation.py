@@ -10,14 +10,22 @@ changes nothing (idempotent), and an interrupted run simply continues.
 from dataclasses import dataclass, field
 from typing import Final
 
-from integrations.credentials.adapters import credentials_repository, managed_repository
+from integrations.credentials.adapters import (
+    credentials_repository,
+    managed_repository,
+    webhook_repository,
+)
 from integrations.credentials.adapters.scanning import scan_documents
 from integrations.credentials.adapters.secrets import SealedFields
 from integrations.crypto import Cipher, CryptoError
 from integrations.storage import Database, Document, DocumentCollection
 
 # Every collection of this service that holds a `secrets` sub-document.
-SEALED_COLLECTIONS: Final = (credentials_repository.COLLECTION, managed_repository.COLLECTION)
+SEALED_COLLECTIONS: Final = (
+    credentials_repository.COLLECTION,
+    managed_repository.COLLECTION,
+    webhook_repository.COLLECTION,
+)
 
 
 @dataclass
