@@ -31,6 +31,13 @@ Try it:
   export TOKEN=$(.venv/bin/integrations token --user {DEV_USER} --data-dir {data_dir})
   curl -s -H "Authorization: Bearer $TOKEN" {api}/providers/system
 
+Send a first webhook (a manual, unsigned generic webhook that triggers one graph node):
+  .venv/bin/integrations triggers activate --user {DEV_USER} --provider generic_webhook \\
+      --type plain --graph my-graph --node my-trigger --event plain --manual \\
+      --url {platform.base_url} --data-dir {data_dir}
+  curl -s -X POST -H 'content-type: application/json' -d '{{"hello": "world"}}' <its ingress_url>
+  curl -s -H "Authorization: Bearer $TOKEN" {api}/webhooks/<its webhook_id>/deliveries
+
 A token for {DEV_USER}, valid one hour:
   {user_token}
 """
