@@ -10,14 +10,12 @@ requests to apps that check it: it is dropped from the payload, as a secret must
 an event (DESIGN §6)."""
 
 import hashlib
-import time
 from collections.abc import Mapping
 
 from pydantic import SecretStr
 
 from integrations.ingress.domain.payloads import form_fields, is_form, json_object
 from integrations.ingress.domain.schemes._signing import (
-    DEFAULT_TOLERANCE_SECONDS,
     any_matches,
     fresh_timestamp,
     hmac_sha256,
@@ -25,8 +23,8 @@ from integrations.ingress.domain.schemes._signing import (
     required_header,
     required_secret,
 )
-from integrations.ingress.domain.schemes.base import DeliveryFacts
-from integrations.ingress.domain.types import Clock, JsonObject, header
+from integrations.ingress.domain.schemes.base import DeliveryFacts, TimestampedScheme
+from integrations.ingress.domain.types import JsonObject, header
 from integrations.providers import InvalidWebhookPayload, SignatureScheme
 
 SIGNATURE_HEADER = "X-Slack-Signature"
@@ -34,17 +32,8 @@ TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 _PREFIX = "v0="
 
 
-class SlackScheme:
-    def __init__(
-        self,
-        *,
-        signature_header: str | None = None,
-        clock: Clock = time.time,
-        tolerance: float = DEFAULT_TOLERANCE_SECONDS,
-    ) -> None:
-        self._signature_header = signature_header or SIGNATURE_HEADER
-        self._clock = clock
-        self._tolerance = tolerance
+class SlackScheme(TimestampedScheme):
+    SIGNATURE_HEADER = SIGNATURE_HEADER
 
     @property
     def scheme(self) -> SignatureScheme:

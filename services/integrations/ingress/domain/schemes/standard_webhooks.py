@@ -8,14 +8,12 @@ Any sender may use it, so like generic webhooks a non-object JSON body is wrappe
 
 import base64
 import binascii
-import time
 from collections.abc import Mapping
 
 from pydantic import SecretStr
 
 from integrations.ingress.domain.payloads import json_object_or_wrapped
 from integrations.ingress.domain.schemes._signing import (
-    DEFAULT_TOLERANCE_SECONDS,
     any_matches,
     fresh_timestamp,
     hmac_sha256,
@@ -23,8 +21,8 @@ from integrations.ingress.domain.schemes._signing import (
     required_header,
     required_secret,
 )
-from integrations.ingress.domain.schemes.base import DeliveryFacts
-from integrations.ingress.domain.types import Clock, header
+from integrations.ingress.domain.schemes.base import DeliveryFacts, TimestampedScheme
+from integrations.ingress.domain.types import header
 from integrations.providers import SignatureScheme
 
 SIGNATURE_HEADER = "webhook-signature"
@@ -33,17 +31,8 @@ TIMESTAMP_HEADER = "webhook-timestamp"
 WHSEC_PREFIX = "whsec_"
 
 
-class StandardWebhooksScheme:
-    def __init__(
-        self,
-        *,
-        signature_header: str | None = None,
-        clock: Clock = time.time,
-        tolerance: float = DEFAULT_TOLERANCE_SECONDS,
-    ) -> None:
-        self._signature_header = signature_header or SIGNATURE_HEADER
-        self._clock = clock
-        self._tolerance = tolerance
+class StandardWebhooksScheme(TimestampedScheme):
+    SIGNATURE_HEADER = SIGNATURE_HEADER
 
     @property
     def scheme(self) -> SignatureScheme:

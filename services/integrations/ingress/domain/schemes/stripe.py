@@ -6,14 +6,12 @@ Exa signs the same way under `Exa-Signature` (`signature_header`).
 Unlike stripe-python, a timestamp more than the tolerance in the future is refused too: the
 window is symmetric for every timed scheme here. Event id and type come from the payload."""
 
-import time
 from collections.abc import Mapping
 
 from pydantic import SecretStr
 
 from integrations.ingress.domain.payloads import json_object
 from integrations.ingress.domain.schemes._signing import (
-    DEFAULT_TOLERANCE_SECONDS,
     any_matches,
     fresh_timestamp,
     hmac_sha256,
@@ -21,24 +19,14 @@ from integrations.ingress.domain.schemes._signing import (
     required_header,
     required_secret,
 )
-from integrations.ingress.domain.schemes.base import DeliveryFacts
-from integrations.ingress.domain.types import Clock
+from integrations.ingress.domain.schemes.base import DeliveryFacts, TimestampedScheme
 from integrations.providers import InvalidWebhookPayload, SignatureScheme
 
 SIGNATURE_HEADER = "Stripe-Signature"
 
 
-class StripeScheme:
-    def __init__(
-        self,
-        *,
-        signature_header: str | None = None,
-        clock: Clock = time.time,
-        tolerance: float = DEFAULT_TOLERANCE_SECONDS,
-    ) -> None:
-        self._signature_header = signature_header or SIGNATURE_HEADER
-        self._clock = clock
-        self._tolerance = tolerance
+class StripeScheme(TimestampedScheme):
+    SIGNATURE_HEADER = SIGNATURE_HEADER
 
     @property
     def scheme(self) -> SignatureScheme:
