@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test pytest unit integration lint typecheck check format schemas bench bench-ingress bench-dispatcher bench-credentials rotate-keys clean-var
+.PHONY: run test pytest unit integration lint typecheck check format schemas bench bench-ingress bench-dispatcher bench-credentials rotate-keys infra run-distributed docs-settings clean-var
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,18 @@ bench-credentials: $(STAMP)
 ## Re-encrypt every stored secret under the newest key (DATABASE_URL, ENCRYPTION_KEYS).
 rotate-keys: $(STAMP)
 	$(BIN)/integrations keys rotate
+
+## Kafka + MongoDB-wire server on this machine, no Docker; prints the env to export.
+infra: $(STAMP)
+	$(BIN)/python deploy/local/infra.py
+
+## The four services as separate processes (infra's env if exported, else starts it).
+run-distributed: $(STAMP)
+	$(BIN)/python deploy/local/run_distributed.py
+
+## Regenerate the settings tables of docs/operations.md.
+docs-settings: $(STAMP)
+	$(BIN)/python -m integrations.settings_reference docs/operations.md
 
 clean-var:
 	rm -rf var

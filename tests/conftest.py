@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.harness.kafka_fixtures",
     "tests.harness.mongo_fixtures",
+    "tests.harness.otel",
 ]

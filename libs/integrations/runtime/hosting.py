@@ -11,6 +11,7 @@ from integrations.auth import AuthConfig, build_authenticator, install_authentic
 from integrations.bus import Bus, BusUnavailable
 from integrations.runtime.unit import ServiceUnit
 from integrations.storage import StorageUnavailable
+from integrations.telemetry import render_metrics
 from integrations.web import ErrorMapping, HealthChecks, build_app
 
 log = logging.getLogger(__name__)
@@ -83,4 +84,7 @@ def host_units(
         routers=[router for unit in units for router in unit.routers],
         lifespan=lifespan,
         error_mappings=DEPENDENCY_ERRORS,
+        # Every host configures telemetry before serving, and the services' instruments
+        # record into the global meter provider: its exposition is this process's metrics.
+        metrics=render_metrics,
     )

@@ -10,15 +10,20 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from integrations.telemetry.logs import configure_logging
+from integrations.telemetry.prometheus import PrometheusExposition
 from integrations.telemetry.settings import TelemetrySettings
 
 _global_set = False
+# The exposition of the global meter provider: the one the services' instruments and
+# FastAPI's HTTP metrics record into, so the one `GET /metrics` renders.
+_global_exposition: PrometheusExposition | None = None
 
 
 @dataclass(frozen=True)
 class Telemetry:
     tracer_provider: TracerProvider
     meter_provider: MeterProvider
+    prometheus: PrometheusExposition | None = None
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
@@ -36,7 +41,8 @@ def configure_telemetry(
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     resource = Resource.create({"service.name": settings.service_name})
     tracer_provider = TracerProvider(resource=resource)
-    readers = list(metric_readers)
+    prometheus = PrometheusExposition()
+    readers: list[MetricReader] = [prometheus.reader, *metric_readers]
     if settings.otlp_endpoint:
         # Imported here so a service without a collector never loads the exporter stack.
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
@@ -52,14 +58,22 @@ def configure_telemetry(
     for processor in span_processors:
         tracer_provider.add_span_processor(processor)
     meter_provider = MeterProvider(resource=resource, metric_readers=readers)
-    global _global_set
+    global _global_set, _global_exposition
     if set_global and not _global_set:
         # OpenTelemetry allows one global provider per process; the embedded host and tests
         # build several services in one process, and the first one's providers stay global.
         trace.set_tracer_provider(tracer_provider)
         metrics.set_meter_provider(meter_provider)
         _global_set = True
-    return Telemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        _global_exposition = prometheus
+    return Telemetry(
+        tracer_provider=tracer_provider, meter_provider=meter_provider, prometheus=prometheus
+    )
+
+
+def render_metrics() -> bytes:
+    """The global meter provider's metrics in Prometheus text format (empty before setup)."""
+    return _global_exposition.render() if _global_exposition is not None else b""
 
 
 def kafka_middlewares(telemetry: Telemetry) -> tuple[KafkaTelemetryMiddleware, ...]:

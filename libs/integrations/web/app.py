@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from integrations.web.errors import ErrorBody, ErrorMapping, install_error_handlers
 from integrations.web.health import HealthChecks
+from integrations.web.metrics import Render, metrics_router
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -32,6 +33,7 @@ def build_app(
     routers: Sequence[APIRouter] = (),
     lifespan: Lifespan | None = None,
     error_mappings: Sequence[ErrorMapping] = (),
+    metrics: Render | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title=title,
@@ -44,6 +46,8 @@ def build_app(
     )
     install_error_handlers(app, error_mappings)
     app.include_router(health.router())
+    if metrics is not None:
+        app.include_router(metrics_router(metrics))
     for router in routers:
         app.include_router(router)
     return app

@@ -23,6 +23,8 @@ class EmbeddedPlatform:
     app: FastAPI
     secrets: DevSecrets
     base_url: str
+    # Exposed for tests that follow a record through the platform (traces, headers).
+    bus: InMemoryBus
 
 
 def _overrides(name: str, data_dir: Path, base_url: str, secrets: DevSecrets) -> dict[str, Any]:
@@ -74,4 +76,4 @@ def build_embedded_platform(
         auth=settings.auth_config(),
         closers=[deps.close for deps in dependencies],
     )
-    return EmbeddedPlatform(app=app, secrets=secrets, base_url=base_url)
+    return EmbeddedPlatform(app=app, secrets=secrets, base_url=base_url, bus=bus)
