@@ -43,7 +43,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 schemas: $(STAMP)
-	$(BIN)/integrations schemas docs/schemas
+	$(BIN)/integrations schemas docs
 
 ## Every benchmark, one after the other (loopback only, a few minutes).
 bench: bench-ingress bench-dispatcher bench-credentials

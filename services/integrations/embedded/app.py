@@ -27,7 +27,10 @@ class EmbeddedPlatform:
     bus: InMemoryBus
 
 
-def _overrides(name: str, data_dir: Path, base_url: str, secrets: DevSecrets) -> dict[str, Any]:
+def service_overrides(
+    name: str, data_dir: Path, base_url: str, secrets: DevSecrets
+) -> dict[str, Any]:
+    """The settings the embedded host gives service `name` (also used to document its API)."""
     ring = KeyRing.parse(secrets.key_ring)
     # Every service gets only the keys it needs, exactly as in a deployment.
     per_service: dict[str, dict[str, Any]] = {
@@ -62,7 +65,7 @@ def build_embedded_platform(
     dependencies = []
     settings: CommonSettings | None = None
     for name, service in SERVICES.items():
-        settings = service.load_settings(**_overrides(name, data_dir, base_url, secrets))
+        settings = service.load_settings(**service_overrides(name, data_dir, base_url, secrets))
         deps = Dependencies(bus, settings.database_url)
         units.append(service.build(settings, deps))
         dependencies.append(deps)

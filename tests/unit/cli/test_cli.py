@@ -59,14 +59,33 @@ def test_token_without_any_secret_is_a_clear_error(
     assert "JWT_SECRET" in result.output
 
 
-def test_schemas_writes_one_schema_per_message_and_the_asyncapi_document(
+def test_schemas_writes_message_schemas_asyncapi_and_every_services_openapi(
     tmp_path: Path,
 ) -> None:
     result = runner.invoke(app, ["schemas", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert len(list(tmp_path.glob("*.schema.json"))) == len(registered_types())
-    asyncapi = json.loads((tmp_path / "asyncapi.json").read_text())
+    schemas = tmp_path / "schemas"
+    assert len(list(schemas.glob("*.schema.json"))) == len(registered_types())
+    asyncapi = json.loads((schemas / "asyncapi.json").read_text())
     assert asyncapi["asyncapi"].startswith("3.")
+    openapi = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "openapi").glob("*.json")}
+    assert set(openapi) == {"ingress", "credentials", "oauth", "dispatcher"}
+    assert (
+        "/api/integrations/{provider}/webhooks/{webhook_id}/ingress" in openapi["ingress"]["paths"]
+    )
+    assert "/api/integrations/credentials" in openapi["credentials"]["paths"]
+
+
+def test_the_committed_api_documents_match_the_code(tmp_path: Path) -> None:
+    """docs/openapi and docs/schemas are generated: regenerate with `make schemas`."""
+    runner.invoke(app, ["schemas", str(tmp_path)])
+    docs = Path(__file__).resolve().parents[3] / "docs"
+    for folder in ("openapi", "schemas"):
+        generated = {p.name: p.read_text() for p in (tmp_path / folder).iterdir()}
+        committed = {p.name: p.read_text() for p in (docs / folder).iterdir()}
+        assert generated.keys() == committed.keys(), f"docs/{folder}: run `make schemas`"
+        drifted = sorted(name for name in generated if generated[name] != committed[name])
+        assert not drifted, f"docs/{folder} drifted from the code ({drifted}): run `make schemas`"
 
 
 def test_serve_rejects_an_unknown_service() -> None:
