@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test pytest unit integration lint typecheck check format schemas bench bench-ingress bench-dispatcher bench-credentials rotate-keys infra run-distributed docs-settings clean-var
+.PHONY: run test pytest unit integration lint typecheck check format schemas bench bench-ingress bench-dispatcher bench-credentials rotate-keys infra run-distributed docs-settings deploy-check clean-var
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ run-distributed: $(STAMP)
 ## Regenerate the settings tables of docs/operations.md.
 docs-settings: $(STAMP)
 	$(BIN)/python -m integrations.settings_reference docs/operations.md
+
+## Deployment files: compose parses, K8s manifests build and validate, proxy routes match the services.
+deploy-check: $(STAMP)
+	$(BIN)/pytest -m integration tests/integration/test_deploy_compose.py tests/integration/test_deploy_k8s.py tests/integration/test_deploy_proxy.py
 
 clean-var:
 	rm -rf var
