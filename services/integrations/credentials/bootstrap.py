@@ -18,7 +18,7 @@ from integrations.credentials.adapters.managed_repository import (
 from integrations.credentials.adapters.managed_repository import (
     DocumentManagedCredentialsRepository,
 )
-from integrations.credentials.adapters.token_revoker import ProviderTokenRevoker, redirect_uri
+from integrations.credentials.adapters.token_revoker import ProviderTokenRevoker
 from integrations.credentials.config import CredentialsSettings
 from integrations.credentials.context import CredentialsContext
 from integrations.credentials.domain.system import SystemCredentials
@@ -37,6 +37,7 @@ from integrations.credentials.webhook_bootstrap import (
 )
 from integrations.credentials.webhook_context import WebhookPolicy
 from integrations.crypto import Cipher, Purpose
+from integrations.oauth_clients import callback_redirect_uri
 from integrations.oauth_clients.registry import oauth_registry
 from integrations.providers import ProviderRegistry
 from integrations.runtime.definition import Dependencies, ServiceDefinition
@@ -78,7 +79,9 @@ def build(
     # Built here, used from the first request on, closed when the service stops.
     http = httpx.AsyncClient(transport=provider_transport)
     system = SystemCredentials(env, registry)
-    oauth_redirect_uri = redirect_uri(settings.frontend_base_url, settings.platform_base_url)
+    oauth_redirect_uri = callback_redirect_uri(
+        settings.frontend_base_url, settings.platform_base_url
+    )
     refreshing = build_refreshing(
         settings,
         repository=repository,

@@ -14,10 +14,11 @@ from integrations.credentials.adapters.documents import (
     to_document,
 )
 from integrations.credentials.adapters.secrets import SealedFields
-from integrations.credentials.adapters.token_revoker import ProviderTokenRevoker, redirect_uri
+from integrations.credentials.adapters.token_revoker import ProviderTokenRevoker
 from integrations.credentials.domain.credentials import Credentials
 from integrations.credentials.domain.stored import RefreshState, StoredCredentials
 from integrations.crypto import DecryptionFailed
+from integrations.oauth_clients import callback_redirect_uri
 from integrations.providers import OAuthFlowError, OAuthHandler, OAuthTokens, build_registry
 from tests.unit.credentials.kit import ALICE, AT_REST, MARK, every_kind, oauth2
 
@@ -145,7 +146,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 def revoker(http: httpx.AsyncClient, env: dict[str, str]) -> ProviderTokenRevoker:
     registry = build_registry(oauth_handlers={"github": FakeGitHubOAuth})
     return ProviderTokenRevoker(
-        registry, env, http, redirect_uri=redirect_uri(None, "https://platform.example")
+        registry, env, http, redirect_uri=callback_redirect_uri(None, "https://platform.example")
     )
 
 
@@ -180,7 +181,7 @@ async def test_a_failing_provider_means_not_revoked(
 
 def test_the_redirect_uri_prefers_the_frontend() -> None:
     """SPEC CM-7"""
-    assert redirect_uri("https://app.example/", "https://api.example") == (
+    assert callback_redirect_uri("https://app.example/", "https://api.example") == (
         "https://app.example/auth/integrations/oauth_callback"
     )
 

@@ -6,12 +6,9 @@ from collections.abc import Mapping
 import httpx
 
 from integrations.credentials.domain.credentials import OAuth2Credentials
-from integrations.providers import (
-    OAuthTokens,
-    ProviderError,
-    ProviderNotConfigured,
-    ProviderRegistry,
-)
+from integrations.credentials.domain.refresh import tokens_of
+from integrations.oauth_clients import OAuthNotSupported, create_handler
+from integrations.providers import ProviderError, ProviderNotConfigured, ProviderRegistry
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +42,18 @@ class ProviderTokenRevoker:
 
     async def revoke(self, credentials: OAuth2Credentials) -> bool | None:
         provider = credentials.provider
-        handler_class = self._registry.oauth_handler(provider)
-        config = self._registry.oauth_config(provider)
-        if handler_class is None or config is None:
+        try:
+            handler = create_handler(
+                self._registry,
+                provider,
+                env=self._env,
+                http=self._http,
+                redirect_uri=self._redirect_uri,
+            )
+        except (OAuthNotSupported, ProviderNotConfigured):
             return None
         try:
-            client = config.client_from_env(provider, self._env, redirect_uri=self._redirect_uri)
-        except ProviderNotConfigured:
-            return None
-        handler = handler_class(config=config, client=client, http=self._http)
-        try:
-            return await handler.revoke(_tokens(credentials))
+            return await handler.revoke(tokens_of(credentials))
         except (ProviderError, httpx.HTTPError) as error:
             # The type only: provider errors may quote responses, and those may quote tokens.
             log.warning(
@@ -63,22 +61,3 @@ class ProviderTokenRevoker:
                 extra={"provider": provider, "error": type(error).__name__},
             )
             return False
-
-
-def _tokens(credentials: OAuth2Credentials) -> OAuthTokens:
-    return OAuthTokens(
-        access_token=credentials.access_token,
-        access_token_expires_at=credentials.access_token_expires_at,
-        refresh_token=credentials.refresh_token,
-        refresh_token_expires_at=credentials.refresh_token_expires_at,
-        scopes=tuple(credentials.scopes),
-        username=credentials.username,
-        title=credentials.title,
-        metadata=credentials.metadata,
-    )
-
-
-def redirect_uri(frontend_base_url: str | None, platform_base_url: str) -> str:
-    """SPEC CM-7."""
-    base = (frontend_base_url or platform_base_url).rstrip("/")
-    return f"{base}/auth/integrations/oauth_callback"
