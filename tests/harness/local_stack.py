@@ -1,7 +1,8 @@
 """The distributed platform on one machine without Docker: the harness's real Kafka and
 MongoDB-wire servers, and the four services as separate `integrations serve` processes.
 
-Used by `deploy/local/infra.py`, `deploy/local/run_distributed.py` and their test.
+Used by `deploy/local/infra.py`, `deploy/local/run_distributed.py`, their test and the
+end-to-end fault tests (tests/e2e/), which stop and start single services.
 """
 
 import asyncio
@@ -10,9 +11,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -57,31 +58,49 @@ def free_port() -> int:
     return port
 
 
+@dataclass(frozen=True)
+class StackSecrets:
+    """The secrets the services of one stack share; tests keep them to mint user tokens, open
+    sealed webhook secrets and scan everything the stack wrote for leaks."""
+
+    jwt_secret: str = field(default_factory=lambda: os.urandom(32).hex())
+    service_token: str = field(default_factory=lambda: os.urandom(32).hex())
+    encryption_keys: str = field(default_factory=lambda: KeyRing([generate_root_key()]).export())
+
+    def derived_keys(self, purpose: Purpose) -> str:
+        """The ring of one purpose, as `integrations keys derive PURPOSE` prints it."""
+        return KeyRing.parse(self.encryption_keys).derive(purpose).export()
+
+
 def service_envs(
-    infra_env: Mapping[str, str], ports: Mapping[str, int], *, database_prefix: str | None = None
+    infra_env: Mapping[str, str],
+    ports: Mapping[str, int],
+    *,
+    database_prefix: str | None = None,
+    secrets: StackSecrets | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Each service's environment: the infra's, fresh secrets shared by all, its own port.
+    """Each service's environment: the infra's, secrets shared by all, its own port.
 
     Every service gets only the keys it needs, as in a deployment (docs/operations.md).
     `database_prefix` gives each service a database of its own on a shared server (tests).
     """
-    ring = KeyRing([generate_root_key()])
+    secrets = secrets or StackSecrets()
     credentials_url = f"http://127.0.0.1:{ports['credentials']}"
     shared = {
         **infra_env,
-        "JWT_SECRET": os.urandom(32).hex(),
-        "SERVICE_TOKEN": os.urandom(32).hex(),
+        "JWT_SECRET": secrets.jwt_secret,
+        "SERVICE_TOKEN": secrets.service_token,
         "PLATFORM_BASE_URL": f"http://127.0.0.1:{ports['ingress']}",
         "LOG_FORMAT": "text",
     }
     own = {
         "ingress": {
-            "WEBHOOK_SECRET_KEYS": ring.derive(Purpose.WEBHOOK_SECRETS).export(),
+            "WEBHOOK_SECRET_KEYS": secrets.derived_keys(Purpose.WEBHOOK_SECRETS),
             "CREDENTIALS_INTERNAL_URL": credentials_url,
         },
-        "credentials": {"ENCRYPTION_KEYS": ring.export()},
+        "credentials": {"ENCRYPTION_KEYS": secrets.encryption_keys},
         "oauth": {
-            "TRANSPORT_KEYS": ring.derive(Purpose.TRANSPORT).export(),
+            "TRANSPORT_KEYS": secrets.derived_keys(Purpose.TRANSPORT),
             "CREDENTIALS_INTERNAL_URL": credentials_url,
         },
         "dispatcher": {},
@@ -97,30 +116,53 @@ def service_envs(
 
 
 class ServiceProcess:
-    """`integrations serve NAME` as its own process, its output in a log file."""
+    """`integrations serve NAME` as its own process, its output in a log file.
 
-    def __init__(self, name: str, env: Mapping[str, str], log_dir: Path) -> None:
+    `stop()`/`kill()` then `start()` bring the service back on the same port with the same
+    environment (fault tests); every run appends to the same log.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        env: Mapping[str, str],
+        log_dir: Path,
+        *,
+        launcher: Sequence[str] | None = None,
+    ) -> None:
+        """`launcher`: the command that takes `serve NAME` (default: the `integrations` CLI)."""
         self.name = name
+        self.env = dict(env)
         self.port = int(env["HTTP_PORT"])
         self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("wb")
         console_script = Path(sys.executable).with_name("integrations")
-        command = (
+        default = (
             [str(console_script)]
             if console_script.exists()
             else [sys.executable, "-m", "integrations.cli.main"]
         )
-        # The parent's environment first (PATH, the virtualenv), the service's on top.
-        self.process = subprocess.Popen(
-            [*command, "serve", name],
-            env={**os.environ, **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        self._command = [*(launcher or default), "serve", name]
+        self.process = self._spawn()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+    def start(self) -> None:
+        """Launch the process again unless it runs; `wait_ready` tells when it serves."""
+        if not self.is_running:
+            self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        with self.log_path.open("ab") as log:
+            # The parent's environment first (PATH, the virtualenv), the service's on top.
+            return subprocess.Popen(
+                self._command, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+            )
 
     def ready(self) -> bool:
         try:
@@ -129,14 +171,19 @@ class ServiceProcess:
             return False
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        """SIGTERM, as an orchestrator stops a pod; SIGKILL if it lingers."""
+        if self.is_running:
             self.process.terminate()
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
-        self._log.close()
+
+    def kill(self) -> None:
+        if self.is_running:
+            self.process.kill()
+            self.process.wait(10)
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
@@ -144,16 +191,29 @@ class ServiceProcess:
 
 @contextmanager
 def running_services(
-    infra_env: Mapping[str, str], log_dir: Path, *, database_prefix: str | None = None
+    infra_env: Mapping[str, str],
+    log_dir: Path,
+    *,
+    database_prefix: str | None = None,
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+    secrets: StackSecrets | None = None,
+    launcher: Sequence[str] | None = None,
 ) -> Iterator[list[ServiceProcess]]:
-    """The four services, each on a free port, started and ready (or an error with its log)."""
+    """The four services, each on a free port, started and ready (or an error with its log).
+
+    `overrides` adds settings per service name (e.g. a consumer group of its own);
+    `secrets` are the shared secrets (default: fresh ones); `launcher` replaces the
+    `integrations` CLI (see `ServiceProcess`).
+    """
     ports = {name: free_port() for name in SERVICES}
-    envs = service_envs(infra_env, ports, database_prefix=database_prefix)
+    envs = service_envs(infra_env, ports, database_prefix=database_prefix, secrets=secrets)
+    for name, extra in (overrides or {}).items():
+        envs[name].update(extra)
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[ServiceProcess] = []
     try:
         for name, env in envs.items():
-            processes.append(ServiceProcess(name, env, log_dir))
+            processes.append(ServiceProcess(name, env, log_dir, launcher=launcher))
         wait_ready(processes)
         yield processes
     finally:
@@ -166,7 +226,7 @@ def wait_ready(processes: list[ServiceProcess]) -> None:
     waiting = list(processes)
     while waiting and time.monotonic() < deadline:
         for process in list(waiting):
-            if process.process.poll() is not None:
+            if not process.is_running:
                 raise RuntimeError(f"{process.name} exited:\n{process.log_tail()}")
             if process.ready():
                 waiting.remove(process)
