@@ -1,6 +1,6 @@
 """Credentials reads and the refresh storm, in one process, on loopback.
 
-    .venv/bin/python -m benchmarks.credentials [--store sqlite|mongo] [--duration 5]
+    .venv/bin/python -m benchmarks.credentials [--store sqlite|mongo] [--duration 5] [--json FILE]
 
 Two replicas of the credentials service (two independent compositions of `bootstrap.build`
 sharing one database, each with its own leases and refresher) behind in-process ASGI
@@ -21,6 +21,7 @@ clients; the provider's token endpoint is a uvicorn server on 127.0.0.1.
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import socket
@@ -200,6 +201,19 @@ class Row:
     seconds: float
     latencies_s: list[float]
     note: str = ""
+    token_calls: int | None = None  # refresh storms only
+
+    def summary(self) -> dict[str, Any]:
+        """The row as JSON: rate, tail and (storms) token-endpoint calls."""
+        return {
+            "name": self.name,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "per_s": round(self.rate, 1),
+            "p50_ms": round(self.percentile(0.5), 2),
+            "p99_ms": round(self.percentile(0.99), 2),
+            "token_calls": self.token_calls,
+        }
 
     @property
     def rate(self) -> float:
@@ -300,7 +314,8 @@ async def refresh_storm(deployed: Deployment, endpoint: TokenEndpoint, reads: in
     calls = endpoint.calls - before
     fresh = len(set(tokens))
     note = f"{calls} token call(s) for {reads} reads; {fresh} distinct token(s) served"
-    return Row(f"refresh storm, {reads} concurrent reads", reads, seconds, latencies, note)
+    name = f"refresh storm, {reads} concurrent reads"
+    return Row(name, reads, seconds, latencies, note, token_calls=calls)
 
 
 # --------------------------------------------------------------------------- output
@@ -355,6 +370,7 @@ def main() -> None:
     parser.add_argument("--store", choices=["sqlite", "mongo"], default="sqlite")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="credentials-bench-") as workdir:
         rows = asyncio.run(
@@ -364,6 +380,17 @@ def main() -> None:
     print(table(rows))
     mean = statistics.fmean(r.rate for r in rows[:2])
     print(f"mean cached read rate: {mean:.0f}/s")
+    if args.json:
+        route, path, *storms = rows
+        results = {
+            "store": args.store,
+            "concurrency": args.concurrency,
+            "replicas": 2,
+            "route_reads": route.summary(),
+            "path_reads": path.summary(),
+            "storms": [storm.summary() for storm in storms],
+        }
+        args.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Dispatcher throughput and end-to-end latency against a real Kafka broker.
 
     .venv/bin/python -m benchmarks.dispatcher [--events 1500] [--replicas 1] [--latency-s 15]
+        [--json FILE]
 
 Every event matches three triggers (two nodes, one of them through an event filter, and a
 preset), so each one becomes three execution requests. The dispatcher runs as it does in
@@ -436,8 +437,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="Events/s in the latency phase.")
     parser.add_argument("--database", choices=["mongo", "sqlite"], default="mongo")
     parser.add_argument("--budget-s", type=float, default=100.0, help="Bound on the whole run.")
-    results = asyncio.run(run(parser.parse_args()))
-    print(json.dumps(results, indent=2))
+    parser.add_argument("--json", type=Path, help="Also write the results here.")
+    args = parser.parse_args()
+    text = json.dumps(asyncio.run(run(args)), indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text)
 
 
 if __name__ == "__main__":
