@@ -22,6 +22,8 @@ def build_standalone_app(service: ServiceDefinition[Any], **overrides: Any) -> F
             publish_timeout_s=settings.kafka_publish_timeout_s,
         ),
         middlewares=kafka_middlewares(telemetry),
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
     )
     deps = Dependencies(bus, settings.database_url)
     unit = service.build(settings, deps)

@@ -84,6 +84,8 @@ async def platform(
     bus = KafkaBus(
         KafkaSettings(bootstrap_servers=kafka_bootstrap, client_id=f"tracing-{run}"),
         middlewares=kafka_middlewares(telemetry),
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
     )
     jwt_secret = SecretStr(uuid.uuid4().hex * 2)
     database_url = f"sqlite:///{tmp_path / 'dispatcher.db'}"

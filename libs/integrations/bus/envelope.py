@@ -2,6 +2,7 @@
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from integrations.bus.ports import Header, TraceContextSource
@@ -58,18 +59,31 @@ def seal(
 
 
 class SealingPublisher(ABC):
-    """`publish` for every adapter: seal the message, then `publish_raw` the envelope."""
+    """`publish` and `publish_raw` for every adapter: seal the message, then `_send` it.
+
+    `_publishing` wraps both, seal included, so an adapter's producer span is the context
+    the record's `traceparent` carries.
+    """
 
     _trace_context: TraceContextSource
 
     @abstractmethod
+    async def _send(
+        self, topic: str, key: str | None, value: bytes | None, headers: Sequence[Header]
+    ) -> None: ...
+
+    def _publishing(self, topic: str) -> AbstractContextManager[object]:
+        return nullcontext()
+
     async def publish_raw(
         self,
         topic: str,
         key: str | None,
         value: bytes | None,
         headers: Sequence[Header] = (),
-    ) -> None: ...
+    ) -> None:
+        with self._publishing(topic):
+            await self._send(topic, key, value, headers)
 
     async def publish(
         self,
@@ -80,12 +94,13 @@ class SealingPublisher(ABC):
         key: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        envelope = seal(
-            topic,
-            message,
-            key=key,
-            source=source,
-            trace_context=self._trace_context,
-            extra_headers=headers,
-        )
-        await self.publish_raw(topic, envelope.key, envelope.value, envelope.headers)
+        with self._publishing(topic):
+            envelope = seal(
+                topic,
+                message,
+                key=key,
+                source=source,
+                trace_context=self._trace_context,
+                extra_headers=headers,
+            )
+            await self._send(topic, envelope.key, envelope.value, envelope.headers)

@@ -1,13 +1,17 @@
 """The bus on Apache Kafka.
 
-FastStream carries what it does well: the producer (idempotent, acks=all) and the consumer
-groups, whose manual acknowledgement (`AckPolicy.NACK_ON_ERROR`: commit after the handler
-returns, seek back to the record when it raises) is exactly the port's contract. It also
-runs the broker middlewares, so the telemetry's FastStream middleware traces every publish
-and consume without this module knowing about it.
+FastStream carries what it does well: the consumer groups, whose manual acknowledgement
+(`AckPolicy.NACK_ON_ERROR`: commit after the handler returns, seek back to the record when
+it raises) is exactly the port's contract. It also runs the broker middlewares, so the
+telemetry's FastStream middleware traces every consume without this module knowing about it.
 
-Raw aiokafka carries the group-less readers (`kafka_readers`): views and the tail behind
-`expect()` need end offsets and resolved positions, which FastStream's subscribers hide.
+Raw aiokafka carries the rest:
+- the producer (idempotent, acks=all). FastStream's publish path (its publisher objects and
+  a middleware scope per record) cost more CPU than aiokafka's own send, on ingress's hot
+  path; publishing needs none of it, so the bus sends with aiokafka and opens one producer
+  span per record itself;
+- the group-less readers (`kafka_readers`): views and the tail behind `expect()` need end
+  offsets and resolved positions, which FastStream's subscribers hide.
 
 Topics are provisioned by `integrations topics create` (`admin.ensure_topics`), never on the
 fly: a topic auto-created by a subscriber would get one partition and no retention settings.
@@ -18,10 +22,11 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from enum import Enum
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
     InvalidTopicError,
@@ -35,6 +40,9 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.types import BrokerMiddleware
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.trace import SpanKind, TracerProvider
 
 from integrations.bus.envelope import SealingPublisher
 from integrations.bus.errors import BusUnavailable, PublishRejected
@@ -47,6 +55,10 @@ log = logging.getLogger("integrations.bus.kafka")
 
 Middleware = BrokerMiddleware[Any, Any]
 
+_INSTRUMENTATION = "integrations.bus.kafka"
+# Seconds; fine-grained below 50 ms, where a healthy acks=all publish lands.
+_PUBLISH_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
 # Refusals about the record itself: sending it again cannot succeed.
 _PERMANENT = (
     MessageSizeTooLargeError,
@@ -56,21 +68,28 @@ _PERMANENT = (
 )
 
 
+def producer_options(settings: KafkaSettings) -> dict[str, Any]:
+    """The one place producers are configured: the bus's own, and FastStream's."""
+    return {
+        "client_id": settings.client_id,
+        "request_timeout_ms": int(settings.request_timeout_s * 1000),
+        # Idempotence: a producer retry after a lost acknowledgement writes no duplicate.
+        "enable_idempotence": True,
+        "acks": "all",
+        "max_request_size": settings.max_message_bytes,
+        # aiokafka's 16 KiB default holds two typical webhook events: a hot webhook (one
+        # partition) then waits a round trip per pair. 1 MiB lets a burst share one request.
+        "max_batch_size": 1024 * 1024,
+    }
+
+
 def make_kafka_broker(
     settings: KafkaSettings, middlewares: Sequence[Middleware] = ()
 ) -> KafkaBroker:
-    """The one place Kafka clients are configured; every service gets its broker here."""
+    """The one place Kafka consumers are configured; every service gets its broker here."""
     return KafkaBroker(
         settings.servers,
-        client_id=settings.client_id,
-        request_timeout_ms=int(settings.request_timeout_s * 1000),
-        # Idempotence: a producer retry after a lost acknowledgement writes no duplicate.
-        enable_idempotence=True,
-        acks="all",
-        max_request_size=settings.max_message_bytes,
-        # aiokafka's 16 KiB default holds two typical webhook events: a hot webhook (one
-        # partition) then waits a round trip per pair. 1 MiB lets a burst share one request.
-        max_batch_size=1024 * 1024,
+        **producer_options(settings),
         allow_auto_create_topics=False,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=settings.graceful_timeout_s,
@@ -98,11 +117,25 @@ class KafkaBus(SealingPublisher):
         settings: KafkaSettings,
         *,
         middlewares: Sequence[Middleware] = (),
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
         trace_context: TraceContextSource = current_traceparent,
     ) -> None:
+        """`middlewares` wrap consumers; the providers (default: the global ones) get the
+        producer spans and the publish metrics."""
         self._settings = settings
         self._trace_context = trace_context
+        self._tracer = trace.get_tracer(_INSTRUMENTATION, tracer_provider=tracer_provider)
+        self._publish_duration = metrics.get_meter(
+            _INSTRUMENTATION, meter_provider=meter_provider
+        ).create_histogram(
+            "messaging.publish.duration",
+            unit="s",
+            description="Time from publish to the broker's acknowledgement, by topic and outcome.",
+            explicit_bucket_boundaries_advisory=_PUBLISH_BUCKETS_S,
+        )
         self.broker = make_kafka_broker(settings, middlewares)
+        self._producer: AIOKafkaProducer | None = None
         self._state = _State.NEW
         self._subscribers: list[Any] = []
         self._views: list[KafkaView] = []
@@ -116,12 +149,19 @@ class KafkaBus(SealingPublisher):
         if self._state is _State.STOPPED:
             raise RuntimeError("a stopped KafkaBus cannot be started again")
         await self._wait_for_cluster()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.servers, **producer_options(self._settings)
+        )
         try:
+            await producer.start()
             await self.broker.start()
         except Exception as error:
             with contextlib.suppress(Exception):
                 await self.broker.stop()
+            with contextlib.suppress(Exception):
+                await producer.stop()
             raise BusUnavailable(f"cannot start Kafka clients: {error}") from error
+        self._producer = producer
         self._state = _State.RUNNING
         for view in self._views:
             self._run_reader(view.run())
@@ -136,6 +176,8 @@ class KafkaBus(SealingPublisher):
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         await self.broker.stop()
+        if self._producer is not None:
+            await self._producer.stop()
 
     async def health(self) -> bool:
         if self._state is not _State.RUNNING:
@@ -147,32 +189,49 @@ class KafkaBus(SealingPublisher):
         alive: bool = await self.broker.ping(timeout=self._settings.health_timeout_s)
         return alive
 
-    async def publish_raw(
-        self,
-        topic: str,
-        key: str | None,
-        value: bytes | None,
-        headers: Sequence[Header] = (),
+    def _publishing(self, topic: str) -> AbstractContextManager[object]:
+        # OpenTelemetry's messaging conventions: `send {destination}`, a producer span.
+        return self._tracer.start_as_current_span(
+            f"send {topic}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+            },
+        )
+
+    async def _send(
+        self, topic: str, key: str | None, value: bytes | None, headers: Sequence[Header]
     ) -> None:
-        """As the port says; header values must be UTF-8 (FastStream sends text headers)."""
-        self._require_running()
-        # FastStream takes headers as a dict of text: repeated names keep the last value.
-        text_headers = {name: raw.decode() for name, raw in headers}
+        producer = self._producer
+        if self._state is not _State.RUNNING or producer is None:
+            raise BusUnavailable(f"the Kafka bus is {self._state.value}")
         timeout = self._settings.publish_timeout_s
+        started = time.perf_counter()
+        outcome = "unavailable"
         try:
             async with asyncio.timeout(timeout):
-                await self.broker.publish(
-                    value,
+                acknowledged = await producer.send(
                     topic,
+                    value,
                     key=None if key is None else key.encode(),
-                    headers=text_headers,
+                    headers=list(headers),
                 )
+                await acknowledged
+            outcome = "acknowledged"
         except TimeoutError:
             raise BusUnavailable(f"{topic}: not acknowledged within {timeout} s") from None
         except _PERMANENT as error:
+            outcome = "rejected"
             raise PublishRejected(f"{topic}: {error}") from error
         except KafkaError as error:
             raise BusUnavailable(f"{topic}: {error}") from error
+        finally:
+            self._publish_duration.record(
+                time.perf_counter() - started,
+                {"messaging.destination.name": topic, "outcome": outcome},
+            )
 
     def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
         subscriber = self.broker.subscriber(

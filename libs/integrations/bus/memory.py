@@ -136,12 +136,8 @@ class InMemoryBus(SealingPublisher):
     async def health(self) -> bool:
         return self._running
 
-    async def publish_raw(
-        self,
-        topic: str,
-        key: str | None,
-        value: bytes | None,
-        headers: Sequence[Header] = (),
+    async def _send(
+        self, topic: str, key: str | None, value: bytes | None, headers: Sequence[Header]
     ) -> None:
         if not self._running:
             raise BusUnavailable("the in-memory bus is not running")

@@ -82,6 +82,7 @@ def host_units(
         version=version,
         health=health,
         routers=[router for unit in units for router in unit.routers],
+        raw_routes=[route for unit in units for route in unit.raw_routes],
         lifespan=lifespan,
         error_mappings=DEPENDENCY_ERRORS,
         # Every host configures telemetry before serving, and the services' instruments

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter
 
 from integrations.web.health import Check
+from integrations.web.raw_routes import RawRoute
 
 
 async def _nothing() -> None:
@@ -16,6 +17,8 @@ class ServiceUnit:
 
     name: str
     routers: Sequence[APIRouter] = ()
+    # Hot paths served ahead of FastAPI's stack (still documented by a router's route).
+    raw_routes: Sequence[RawRoute] = ()
     readiness: dict[str, Check] = field(default_factory=dict)
     # Called after the bus has started (subscriptions registered in bootstrap are live).
     on_start: Callable[[], Awaitable[None]] = _nothing

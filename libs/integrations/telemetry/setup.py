@@ -77,7 +77,7 @@ def render_metrics() -> bytes:
 
 
 def kafka_middlewares(telemetry: Telemetry) -> tuple[KafkaTelemetryMiddleware, ...]:
-    """FastStream's own Kafka instrumentation: publish and consume spans linked by headers."""
+    """FastStream's own Kafka instrumentation of consumers (the bus traces its publishes)."""
     return (
         KafkaTelemetryMiddleware(
             tracer_provider=telemetry.tracer_provider,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from integrations.web.errors import ErrorBody, ErrorMapping, install_error_handlers
 from integrations.web.health import HealthChecks
 from integrations.web.metrics import Render, metrics_router
+from integrations.web.raw_routes import RawRoute, RawRoutingApp
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -31,11 +32,12 @@ def build_app(
     version: str,
     health: HealthChecks,
     routers: Sequence[APIRouter] = (),
+    raw_routes: Sequence[RawRoute] = (),
     lifespan: Lifespan | None = None,
     error_mappings: Sequence[ErrorMapping] = (),
     metrics: Render | None = None,
 ) -> FastAPI:
-    app = FastAPI(
+    app = RawRoutingApp(
         title=title,
         version=version,
         lifespan=lifespan,
@@ -44,6 +46,7 @@ def build_app(
         # doubled the tracing cost of the hot ingress path for no extra information.
         telemetry={"operation_spans": False},
     )
+    app.raw_routes = tuple(raw_routes)
     install_error_handlers(app, error_mappings)
     app.include_router(health.router())
     if metrics is not None:

@@ -15,7 +15,7 @@ from integrations.ingress.adapters.ttl_cache import TtlCache
 from integrations.ingress.adapters.webhook_lookup import ViewWithReadThrough
 from integrations.ingress.config import IngressSettings
 from integrations.ingress.domain.types import Clock
-from integrations.ingress.entrypoints.http import build_router
+from integrations.ingress.entrypoints.http import build_routes
 from integrations.ingress.handlers import Collaborators
 from integrations.providers import ProviderRegistry, WebhookConfig, default_registry
 from integrations.runtime.definition import Dependencies, ServiceDefinition
@@ -94,7 +94,7 @@ def build(
         observer=instruments,
         clock=clock,
     )
-    router = build_router(
+    router, raw_route = build_routes(
         collaborators,
         metrics=instruments,
         tracer=trace.get_tracer(INSTRUMENTATION_NAME, tracer_provider=tracer_provider),
@@ -104,6 +104,7 @@ def build(
     return ServiceUnit(
         name=SERVICE_NAME,
         routers=[router],
+        raw_routes=[raw_route],
         readiness={"webhooks_view": view.ready},
         on_stop=http.aclose,
     )

@@ -16,9 +16,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from integrations.bus import InMemoryBus, Record
 from integrations.contracts import topics
-from integrations.ingress.entrypoints.http import build_router
+from integrations.ingress.entrypoints.http import build_routes
 from integrations.ingress.handlers import WebhookLookupUnavailable
 from integrations.web import install_error_handlers
+from integrations.web.raw_routes import RawRoutingApp
 from tests.unit.ingress_service.fixtures import (
     PR_BODY,
     SECRET,
@@ -49,8 +50,9 @@ class Ingress:
         return [r for partition in self.bus.log_of(topics.WEBHOOK_EVENTS) for r in partition]
 
 
-@pytest.fixture
-async def ingress() -> AsyncIterator[Ingress]:
+@pytest.fixture(params=["raw", "through_fastapi"])
+async def ingress(request: pytest.FixtureRequest) -> AsyncIterator[Ingress]:
+    """The route as hosts serve it (ahead of FastAPI), and as FastAPI routes it."""
     bus = InMemoryBus()
     lookup = FakeLookup(
         webhook(), webhook("wh-slack", provider="slack"), webhook("wh-moved", sealed_for="x")
@@ -59,7 +61,7 @@ async def ingress() -> AsyncIterator[Ingress]:
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    router = build_router(
+    router, raw_route = build_routes(
         collaborators(bus, lookup, instruments),
         metrics=instruments,
         tracer=tracer_provider.get_tracer("test"),
@@ -68,7 +70,9 @@ async def ingress() -> AsyncIterator[Ingress]:
     )
     # FastAPI's own tracing off: it would follow whichever global provider an earlier test
     # set; the route then opens the server span itself (see the FastAPI-span test below).
-    app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})
+    app = RawRoutingApp(telemetry={"tracing": False, "metrics": False, "logs": False})
+    if request.param == "raw":
+        app.raw_routes = (raw_route,)
     install_error_handlers(app)
     app.include_router(router)
     await bus.start()
@@ -156,15 +160,14 @@ async def test_fastapis_own_server_span_is_used_rather_than_a_second_one() -> No
     app = FastAPI(
         telemetry={"tracer_provider": tracer_provider, "operation_spans": False, "metrics": False}
     )
-    app.include_router(
-        build_router(
-            collaborators(bus, FakeLookup(webhook()), instruments),
-            metrics=instruments,
-            tracer=tracer_provider.get_tracer("test"),
-            max_body_bytes=LIMIT,
-            retry_after_s=5,
-        )
+    router, _ = build_routes(
+        collaborators(bus, FakeLookup(webhook()), instruments),
+        metrics=instruments,
+        tracer=tracer_provider.get_tracer("test"),
+        max_body_bytes=LIMIT,
+        retry_after_s=5,
     )
+    app.include_router(router)
     await bus.start()
     try:
         async with httpx.AsyncClient(

@@ -4,7 +4,8 @@ from collections.abc import Container
 
 from opentelemetry.metrics import Meter
 
-# Seconds; fine-grained below 50 ms, where a healthy acks=all publish lands.
+# Seconds; fine-grained below 50 ms, where a healthy acks=all publish (and so a delivery)
+# lands.
 _PUBLISH_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _UNKNOWN = "unknown"
 
@@ -23,6 +24,12 @@ class IngressMetrics:
             unit="{request}",
             description="Webhook deliveries received, by provider and outcome.",
         )
+        self._request_duration = meter.create_histogram(
+            "integrations.ingress.request.duration",
+            unit="s",
+            description="Time from a delivery's arrival to its answer, by provider and outcome.",
+            explicit_bucket_boundaries_advisory=_PUBLISH_BUCKETS_S,
+        )
         self._verification_failures = meter.create_counter(
             "integrations.ingress.verification_failures",
             unit="{request}",
@@ -38,8 +45,10 @@ class IngressMetrics:
     def provider_label(self, provider: str) -> str:
         return provider if provider in self._known else _UNKNOWN
 
-    def request_finished(self, provider: str, outcome: str) -> None:
-        self._requests.add(1, {"provider": self.provider_label(provider), "outcome": outcome})
+    def request_finished(self, provider: str, outcome: str, seconds: float) -> None:
+        attributes = {"provider": self.provider_label(provider), "outcome": outcome}
+        self._requests.add(1, attributes)
+        self._request_duration.record(seconds, attributes)
 
     def verification_failed(self, provider: str) -> None:
         self._verification_failures.add(1, {"provider": self.provider_label(provider)})

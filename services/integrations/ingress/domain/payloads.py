@@ -2,7 +2,9 @@
 (HTTP 400): nothing a sender puts in a body can make ingress answer 500."""
 
 import json
-from typing import Any
+import math
+import re
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
 from integrations.ingress.domain.types import Headers, JsonObject, header
@@ -10,6 +12,8 @@ from integrations.providers import InvalidWebhookPayload
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _MAX_FORM_FIELDS = 1000
+# A \uD800-\uDFFF escape: the only way a lone surrogate gets into parsed JSON text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def is_form(headers: Headers) -> bool:
@@ -22,11 +26,24 @@ def json_value(body: bytes | str) -> Any:
     re-encoded into the event message, so they are refused here rather than at publish time."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
-        value = json.loads(text)
-        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        if _SURROGATE_ESCAPE.search(text):
+            # Paired surrogates merge into one character; a lone one cannot be encoded.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError) as error:  # JSONDecodeError/UnicodeError are ValueErrors
         raise InvalidWebhookPayload("The request body is not valid JSON.") from error
     return value
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e999
+        raise ValueError(f"{text} is out of range")
+    return number
 
 
 def json_object(body: bytes | str) -> JsonObject:
