@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test pytest unit integration lint typecheck check format schemas bench bench-ingress bench-dispatcher bench-credentials rotate-keys infra run-distributed docs-settings deploy-check clean-var
+.PHONY: run test pytest unit integration lint typecheck check format schemas bench bench-ingress bench-e2e bench-dispatcher bench-credentials rotate-keys infra run-distributed docs-settings deploy-check clean-var
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,12 +45,18 @@ format: $(STAMP)
 schemas: $(STAMP)
 	$(BIN)/integrations schemas docs
 
-## Every benchmark, one after the other (loopback only, a few minutes).
-bench: bench-ingress bench-dispatcher bench-credentials
+## Every benchmark, one after the other, then one table of their figures (loopback only,
+## about 5 min; BENCH_ARGS=--quick for a smoke run). See docs/performance.md.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.report $(BENCH_ARGS)
 
 ## Ingress against a real Kafka broker next to a bare ASGI endpoint (about 1 min).
 bench-ingress: $(STAMP)
 	$(BIN)/python -m benchmarks.ingress
+
+## Webhook POST to execution request, the four services as processes (about 1.5 min).
+bench-e2e: $(STAMP)
+	$(BIN)/python -m benchmarks.end_to_end
 
 bench-dispatcher: $(STAMP)
 	$(BIN)/python -m benchmarks.dispatcher

@@ -71,19 +71,26 @@ class Arrivals:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def complete(self, event_ids: list[str]) -> int:
-        return sum(1 for e in event_ids if len(self.times.get(e, ())) >= TRIGGERS)
+    def complete(self, event_ids: list[str], per_event: int = TRIGGERS) -> int:
+        return sum(1 for e in event_ids if len(self.times.get(e, ())) >= per_event)
 
-    async def wait_complete(self, event_ids: list[str], deadline: float) -> float | None:
-        """Monotonic time the last of them completed, or None at the deadline."""
-        while self.complete(event_ids) < len(event_ids):
+    async def wait_complete(
+        self, event_ids: list[str], deadline: float, per_event: int = TRIGGERS
+    ) -> float | None:
+        """Monotonic time the last of them completed, or None at the deadline.
+
+        Complete: `per_event` requests arrived (every trigger of the event).
+        """
+        while self.complete(event_ids, per_event) < len(event_ids):
             self.changed.clear()
             try:
                 async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                     await self.changed.wait()
             except TimeoutError:
                 return None
-        return max(max(self.times[e][:TRIGGERS]) for e in event_ids)
+        if not event_ids:
+            return time.monotonic()
+        return max(max(self.times[e][:per_event]) for e in event_ids)
 
 
 # --------------------------------------------------------------------------- servers

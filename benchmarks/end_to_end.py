@@ -120,18 +120,6 @@ class Workload:
         return sent
 
 
-async def arrived(arrivals: Arrivals, event_ids: list[str], deadline: float) -> bool:
-    """Whether every event's request arrived before the deadline."""
-    while any(e not in arrivals.times for e in event_ids):
-        arrivals.changed.clear()
-        try:
-            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                await arrivals.changed.wait()
-        except TimeoutError:
-            return False
-    return True
-
-
 async def warm_up(client: httpx.AsyncClient, workload: Workload, arrivals: Arrivals) -> None:
     """Until one delivery to every webhook came out as a request: views caught up, pools warm."""
     deadline = time.monotonic() + WARMUP_WITHIN_S
@@ -141,7 +129,7 @@ async def warm_up(client: httpx.AsyncClient, workload: Workload, arrivals: Arriv
             raise RuntimeError(f"warm-up: {len(pending)} webhook(s) never yielded a request")
         sent = {n: await workload.post(client, n) for n in sorted(pending)}
         ids = [s.event_id for s in sent.values() if s.event_id]
-        await arrived(arrivals, ids, min(deadline, time.monotonic() + 5))
+        await arrivals.wait_complete(ids, min(deadline, time.monotonic() + 5), per_event=1)
         pending = {n for n, s in sent.items() if s.event_id not in arrivals.times}
         if pending:
             print(f"warm-up: {[(n, sent[n].status) for n in pending]}", file=sys.stderr)
@@ -172,9 +160,8 @@ async def measure(
             await warm_up(client, workload, arrivals)
             sent = await open_loop(client, workload, args.rate, args.duration)
         accepted = [s for s in sent if s.event_id is not None]
-        await arrived(
-            arrivals, [s.event_id for s in accepted if s.event_id], time.monotonic() + DRAIN_S
-        )
+        accepted_ids = [s.event_id for s in accepted if s.event_id]
+        await arrivals.wait_complete(accepted_ids, time.monotonic() + DRAIN_S, per_event=1)
     finally:
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
