@@ -3,11 +3,12 @@ SQLite store, with every outbound HTTP client answered in process (nothing leave
 
 User tokens must name `AUDIENCE`, so the audience check is on for every service."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 import httpx
 from fastapi import FastAPI
@@ -30,6 +31,7 @@ from integrations.runtime.settings import CommonSettings
 from integrations.runtime.unit import ServiceUnit
 
 SERVICE_NAMES: Final = tuple(SERVICES)
+OPENAPI_FOLDER: Final = Path(__file__).resolve().parents[3] / "docs" / "openapi"
 AUDIENCE: Final = "integrations-platform"
 BASE_URL: Final = "http://platform.test"
 
@@ -164,3 +166,25 @@ def service_app(name: str) -> ServiceApp:
         closers=[deps.close],
     )
     return ServiceApp(name=name, app=app, bus=bus, secrets=secrets)
+
+
+class DocumentedOperation(NamedTuple):
+    service: str
+    method: str
+    path: str
+    security: tuple[str, ...]  # the names of the schemes it takes: UserJWT, ServiceToken
+
+
+def _documented_operations() -> list[DocumentedOperation]:
+    """Every operation of every service's document in docs/openapi."""
+    found = []
+    for name in SERVICE_NAMES:
+        document = json.loads((OPENAPI_FOLDER / f"{name}.json").read_text())
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                schemes = tuple(s for entry in operation.get("security", []) for s in entry)
+                found.append(DocumentedOperation(name, method.upper(), path, schemes))
+    return found
+
+
+OPERATIONS: Final = _documented_operations()

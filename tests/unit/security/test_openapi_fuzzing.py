@@ -19,7 +19,6 @@ Generation is derandomized, so a run is reproducible, and small, so all of it ta
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Final
 
 import pytest
@@ -33,8 +32,9 @@ from schemathesis.schemas import APIOperation
 
 from integrations.web.errors import ErrorBody, ErrorDetail
 from tests.unit.security.apps import (
-    SERVICE_NAMES,
+    OPERATIONS,
     WEBHOOK_PROVIDERS,
+    DocumentedOperation,
     ServiceApp,
     known_webhook_id,
     service_app,
@@ -42,7 +42,6 @@ from tests.unit.security.apps import (
 
 pytestmark = pytest.mark.unit
 
-OPENAPI_FOLDER: Final = Path(__file__).resolve().parents[3] / "docs" / "openapi"
 MAX_EXAMPLES: Final = 12
 ERROR_FIELDS: Final = frozenset({"code", "message", "details"})
 USER: Final = "fuzz-user"
@@ -54,23 +53,10 @@ AnyCase = Case[Any]
 Check = Callable[[AnyCase], None]
 
 
-def _documented_operations() -> list[tuple[str, str, str, tuple[str, ...]]]:
-    """(service, METHOD, path, security schemes) of every operation in docs/openapi."""
-    found = []
-    for name in SERVICE_NAMES:
-        document = json.loads((OPENAPI_FOLDER / f"{name}.json").read_text())
-        for path, operations in document["paths"].items():
-            for method, operation in operations.items():
-                schemes = tuple(s for entry in operation.get("security", []) for s in entry)
-                found.append((name, method.upper(), path, schemes))
-    return found
+PROTECTED: Final = [operation for operation in OPERATIONS if operation.security]
 
 
-OPERATIONS: Final = _documented_operations()
-PROTECTED: Final = [operation for operation in OPERATIONS if operation[3]]
-
-
-def _id(operation: tuple[str, str, str, tuple[str, ...]]) -> str:
+def _id(operation: DocumentedOperation) -> str:
     name, method, path, _ = operation
     return f"{name} {method} {path}"
 
@@ -90,7 +76,7 @@ def fuzzing(name: str, method: str, path: str) -> Iterator[tuple[ServiceApp, Ope
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=_id)
 def test_with_valid_credentials_no_request_gets_an_unhandled_500_or_an_error_off_the_shape(
-    operation: tuple[str, str, str, tuple[str, ...]],
+    operation: DocumentedOperation,
 ) -> None:
     name, method, path, security = operation
     statuses: set[int] = set()
@@ -114,7 +100,7 @@ def test_with_valid_credentials_no_request_gets_an_unhandled_500_or_an_error_off
 
 @pytest.mark.parametrize("operation", PROTECTED, ids=_id)
 def test_with_made_up_credentials_a_protected_operation_answers_401_or_403(
-    operation: tuple[str, str, str, tuple[str, ...]],
+    operation: DocumentedOperation,
 ) -> None:
     name, method, path, _ = operation
     statuses: set[int] = set()
