@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -306,3 +307,42 @@ async def test_broker_middlewares_trace_publish_and_consume_as_one_trace(
 
     assert handled_in[0].trace_id == root.get_span_context().trace_id
     assert any(span.kind == trace.SpanKind.CONSUMER for span in exporter.get_finished_spans())
+
+
+async def test_a_publish_is_a_producer_span_carried_by_the_record_and_is_timed(
+    kafka_bootstrap: str, topic: str
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    bus = KafkaBus(
+        settings(kafka_bootstrap), tracer_provider=tracer_provider, meter_provider=meter_provider
+    )
+    await bus.start()
+    try:
+        async with bus.expect(topic, lambda record: True) as expectation:
+            await bus.publish(topic, event(), source=SOURCE)
+            record = await expectation.wait(WITHIN)
+    finally:
+        await bus.stop()
+
+    [span] = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.PRODUCER]
+    assert span.name == f"send {topic}"
+    assert span.context is not None
+    traceparent = (record.header("traceparent") or b"").decode()
+    assert traceparent.split("-")[2] == format(span.context.span_id, "016x")
+    data = reader.get_metrics_data()
+    assert data is not None
+    [point] = [
+        point
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "messaging.publish.duration"
+        for point in metric.data.data_points
+    ]
+    assert point.attributes == {"messaging.destination.name": topic, "outcome": "acknowledged"}
+    assert isinstance(point, HistogramDataPoint)
+    assert point.count == 1

@@ -91,7 +91,6 @@ def build(
         webhooks=lookup,
         cipher=cipher,
         bus=deps.bus,
-        observer=instruments,
         clock=clock,
     )
     router, raw_route = build_routes(

@@ -50,13 +50,12 @@ async def test_metrics_show_ingress_dispatcher_and_http_server_instruments(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     found = samples(response.text)
-    requests = found["integrations_ingress_requests_total"]
+    requests = found["integrations_ingress_request_duration_seconds_count"]
     assert {"provider": "generic_webhook", "outcome": "accepted"}.items() <= requests[0].items()
     assert any(labels["provider"] == "standard_webhook" for labels in requests)
     assert found["integrations_ingress_verification_failures_total"][0]["provider"] == (
         "standard_webhook"
     )
-    assert "integrations_ingress_publish_duration_seconds_bucket" in found
     for name in (
         "dispatcher_events_consumed_total",
         "dispatcher_requests_dispatched_total",
@@ -66,10 +65,8 @@ async def test_metrics_show_ingress_dispatcher_and_http_server_instruments(
         assert name in found, name
     assert found["dispatcher_events_skipped_total"][0]["reason"] == "duplicate"
     assert "error_type" in found["dispatcher_events_dead_lettered_total"][0]
-    # The ingress route answers ahead of FastAPI's stack and times itself; FastAPI's
-    # instruments time every other route.
-    timed = found["integrations_ingress_request_duration_seconds_count"]
-    assert {"provider": "generic_webhook", "outcome": "accepted"}.items() <= timed[0].items()
+    # The ingress route answers ahead of FastAPI's stack and times itself (above);
+    # FastAPI's instruments time every other route.
     served = found["http_server_request_duration_seconds_count"]
     routes = {labels.get("http_route") for labels in served}
     assert "/internal/triggers/activate-node" in routes

@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,23 +87,12 @@ class FakeLookup:
         return self.rows.get(webhook_id)
 
 
-@dataclass
-class PublishLog:
-    calls: list[tuple[str, float, str]] = field(default_factory=list)
-
-    def publish_finished(self, provider: str, seconds: float, outcome: str) -> None:
-        self.calls.append((provider, seconds, outcome))
-
-
-def collaborators(
-    bus: InMemoryBus, lookup: FakeLookup, observer: Any | None = None
-) -> Collaborators:
+def collaborators(bus: InMemoryBus, lookup: FakeLookup) -> Collaborators:
     return Collaborators(
         providers=WebhookConfigTable(default_registry()),
         webhooks=lookup,
         cipher=CIPHER,
         bus=bus,
-        observer=observer or PublishLog(),
         clock=lambda: NOW,
     )
 

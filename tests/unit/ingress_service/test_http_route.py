@@ -62,7 +62,7 @@ async def ingress(request: pytest.FixtureRequest) -> AsyncIterator[Ingress]:
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     router, raw_route = build_routes(
-        collaborators(bus, lookup, instruments),
+        collaborators(bus, lookup),
         metrics=instruments,
         tracer=tracer_provider.get_tracer("test"),
         max_body_bytes=LIMIT,
@@ -93,8 +93,8 @@ async def post(
 
 def requests_by_outcome(ingress: Ingress) -> dict[tuple[str, str], int]:
     return {
-        (attributes["provider"], attributes["outcome"]): point.value
-        for attributes, point in points(ingress.metrics, "integrations.ingress.requests")
+        (attributes["provider"], attributes["outcome"]): point.count
+        for attributes, point in points(ingress.metrics, "integrations.ingress.request.duration")
     }
 
 
@@ -118,9 +118,6 @@ async def test_answers_200_only_after_the_event_is_published(ingress: Ingress) -
     }
     assert record.key == "wh-1"
     assert requests_by_outcome(ingress) == {("github", "accepted"): 1}
-    [(attributes, histogram)] = points(ingress.metrics, "integrations.ingress.publish.duration")
-    assert attributes == {"provider": "github", "outcome": "acknowledged"}
-    assert histogram.count == 1
 
 
 async def test_the_record_carries_the_trace_of_the_requests_server_span(ingress: Ingress) -> None:
@@ -161,7 +158,7 @@ async def test_fastapis_own_server_span_is_used_rather_than_a_second_one() -> No
         telemetry={"tracer_provider": tracer_provider, "operation_spans": False, "metrics": False}
     )
     router, _ = build_routes(
-        collaborators(bus, FakeLookup(webhook()), instruments),
+        collaborators(bus, FakeLookup(webhook())),
         metrics=instruments,
         tracer=tracer_provider.get_tracer("test"),
         max_body_bytes=LIMIT,
