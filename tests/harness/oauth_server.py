@@ -44,10 +44,31 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from integrations.providers import OAuthConfig, Provider
+
 AUTHORIZE_PATH = "/authorize"
 TOKEN_PATH = "/token"
 REVOKE_PATH = "/revoke"
 USERINFO_PATH = "/userinfo"
+
+
+def local_provider(base_url: str) -> Provider:
+    """`localauth`, declared like a catalogue entry, whose endpoints are this server at
+    `base_url`; its OAuth app is in LOCALAUTH_CLIENT_ID and LOCALAUTH_CLIENT_SECRET."""
+    return Provider(
+        name="localauth",
+        title="Local authorization server",
+        oauth=OAuthConfig(
+            authorize_url=base_url + AUTHORIZE_PATH,
+            token_url=base_url + TOKEN_PATH,
+            revoke_url=base_url + REVOKE_PATH,
+            user_info_url=base_url + USERINFO_PATH,
+            client_id_env="LOCALAUTH_CLIENT_ID",
+            client_secret_env="LOCALAUTH_CLIENT_SECRET",
+            pkce=True,
+            client_auth_method="client_secret_basic",
+        ),
+    )
 
 
 @dataclass

@@ -30,18 +30,15 @@ from integrations.oauth_clients import (
     create_handler,
     oauth_registry,
 )
-from integrations.providers import OAuthConfig, OAuthHandler, OAuthTokens, Provider
+from integrations.providers import OAuthHandler, OAuthTokens
 from integrations.providers.catalogue import CATALOGUE
 from integrations.runtime.definition import Dependencies
 from integrations.runtime.hosting import host_units
 from integrations.storage import Database
 from tests.harness.oauth_server import (
-    AUTHORIZE_PATH,
-    REVOKE_PATH,
-    TOKEN_PATH,
-    USERINFO_PATH,
     LocalAuthorizationServer,
     RegisteredClient,
+    local_provider,
     serve_on_loopback,
 )
 from tests.unit.oauth.kit import (
@@ -110,20 +107,7 @@ async def connected(mongodb_uri: str) -> AsyncIterator[Connected]:
     )
     database_name = f"oauth_{uuid.uuid4().hex[:10]}"
     async with serve_on_loopback(provider.app) as base_url:
-        declaration = Provider(
-            name="localauth",
-            title="Local authorization server",
-            oauth=OAuthConfig(
-                authorize_url=base_url + AUTHORIZE_PATH,
-                token_url=base_url + TOKEN_PATH,
-                revoke_url=base_url + REVOKE_PATH,
-                user_info_url=base_url + USERINFO_PATH,
-                client_id_env="LOCALAUTH_CLIENT_ID",
-                client_secret_env="LOCALAUTH_CLIENT_SECRET",
-                pkce=True,
-                client_auth_method="client_secret_basic",
-            ),
-        )
+        declaration = local_provider(base_url)
         registry = oauth_registry([*CATALOGUE, declaration])
         bus = InMemoryBus()
         credentials = CredentialsStandIn(bus)

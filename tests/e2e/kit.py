@@ -1,0 +1,123 @@
+"""What the fault tests do to the running stack: make a GitHub webhook with triggers, sign
+deliveries, read the execution requests the dispatcher published."""
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aiokafka import TopicPartition
+
+from integrations.bus.kafka_readers import to_record
+from integrations.contracts import GraphExecutionRequested, WebhookState, decode, topics
+from integrations.crypto import Cipher, Purpose
+from tests.e2e.leaks import LeakScan, end_offsets, raw_records_since
+from tests.e2e.stack import Stack
+
+BODY = json.dumps({"action": "opened", "number": 7, "repository": {"full_name": "octo/repo"}})
+
+
+@dataclass(frozen=True)
+class GithubWebhook:
+    """A manual GitHub webhook of one user, linked to `nodes` of one graph."""
+
+    user_id: str
+    webhook_id: str
+    ingress_url: str
+    secret: str
+    nodes: tuple[str, ...]
+
+    def delivery(self, delivery_id: str) -> tuple[bytes, dict[str, str]]:
+        """A signed `pull_request` delivery as GitHub sends it (X-Hub-Signature-256)."""
+        body = BODY.encode()
+        signature = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        return body, {
+            "Content-Type": "application/json",
+            "X-GitHub-Event": "pull_request",
+            "X-GitHub-Delivery": delivery_id,
+            "X-Hub-Signature-256": f"sha256={signature}",
+        }
+
+    async def send(self, http: httpx.AsyncClient, delivery_id: str) -> httpx.Response:
+        body, headers = self.delivery(delivery_id)
+        return await http.post(self.ingress_url, content=body, headers=headers)
+
+
+async def github_webhook(
+    stack: Stack, scan: LeakScan, *, nodes: tuple[str, ...] = ("node-a", "node-b")
+) -> GithubWebhook:
+    """Link `nodes` of one graph through the credentials service's internal route (what
+    `integrations triggers activate --manual` does): one webhook, one trigger per node."""
+    user_id = f"user-{uuid.uuid4().hex[:8]}"
+    answers = []
+    for node in nodes:
+        answer = await stack.http.post(
+            f"{stack.url('credentials')}/internal/triggers/activate-node",
+            json={
+                "user_id": user_id,
+                "provider": "github",
+                "webhook_type": "repo",
+                "resource": "octo/repo",
+                "events": ["pull_request.opened"],
+                "manual": True,
+                "graph_id": "graph-1",
+                "graph_version": 1,
+                "node_id": node,
+            },
+            headers=stack.internal,
+        )
+        assert answer.status_code == 200, answer.text
+        answers.append(answer.json())
+    assert len({a["webhook_id"] for a in answers}) == 1, answers
+    webhook_id = answers[0]["webhook_id"]
+    read = await stack.http.get(
+        f"{stack.url('credentials')}/internal/webhooks/{webhook_id}", headers=stack.internal
+    )
+    assert read.status_code == 200, read.text
+    state = WebhookState.model_validate_json(read.content)
+    # What ingress does with the sealed secret: the webhook-secrets key, the id as AAD.
+    cipher = Cipher.from_key_ring(stack.secrets.encryption_keys, Purpose.WEBHOOK_SECRETS)
+    secret = cipher.decrypt_text(state.secret_ciphertext, associated_data=webhook_id.encode())
+    scan.add_secrets(secret)
+    return GithubWebhook(user_id, webhook_id, answers[0]["ingress_url"], secret, nodes)
+
+
+class ExecutionRequests:
+    """The execution requests of one user published since `mark()`, by delivery id."""
+
+    def __init__(self, bootstrap: str, user_id: str) -> None:
+        self._bootstrap = bootstrap
+        self._user_id = user_id
+        self._start: dict[TopicPartition, int] = {}
+
+    async def mark(self) -> None:
+        self._start = await end_offsets(self._bootstrap, [topics.GRAPH_EXECUTION_REQUESTS])
+
+    async def by_event(self) -> dict[str, set[str]]:
+        """Event (delivery) id → the trigger nodes it was dispatched to."""
+        dispatched: dict[str, set[str]] = defaultdict(set)
+        for raw in await raw_records_since(self._bootstrap, self._start):
+            record = to_record(raw)
+            if record.key != self._user_id:
+                continue
+            message = decode(record.headers, record.value)
+            assert isinstance(message, GraphExecutionRequested)
+            dispatched[message.source.event_id].add(message.source.node_id)
+        return dispatched
+
+
+async def revealed(stack: Stack, user_id: str, credentials_id: str) -> dict[str, Any]:
+    """A credential with its secrets, as the executor reads it. The internal route answers
+    secrets by design, so this read goes through a client the leak scan does not watch."""
+    async with httpx.AsyncClient(timeout=10) as unwatched:
+        response = await unwatched.get(
+            f"{stack.url('credentials')}/internal/users/{user_id}/credentials/{credentials_id}",
+            headers=stack.internal,
+        )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
