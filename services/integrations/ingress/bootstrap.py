@@ -11,6 +11,7 @@ from integrations.contracts import WebhookState, topics
 from integrations.crypto import Cipher, Purpose
 from integrations.ingress.adapters.credentials_client import CredentialsWebhookClient
 from integrations.ingress.adapters.metrics import IngressMetrics
+from integrations.ingress.adapters.secret_cache import CachingCipher
 from integrations.ingress.adapters.ttl_cache import TtlCache
 from integrations.ingress.adapters.webhook_lookup import ViewWithReadThrough
 from integrations.ingress.config import IngressSettings
@@ -89,7 +90,13 @@ def build(
     collaborators = Collaborators(
         providers=providers,
         webhooks=lookup,
-        cipher=cipher,
+        cipher=CachingCipher(
+            cipher,
+            TtlCache(
+                max_entries=settings.webhook_lookup_cache_size,
+                ttl_s=settings.webhook_secret_cache_ttl_s,
+            ),
+        ),
         bus=deps.bus,
         clock=clock,
     )

@@ -40,7 +40,14 @@ class IngressSettings(CommonSettings):
     webhook_lookup_cache_size: int = Field(
         default=10_000,
         gt=0,
-        description="Entries in each read-through cache (found, not found): bounds memory.",
+        description="Entries in each read-through cache (found, not found) and in the cache "
+        "of decrypted webhook secrets: bounds memory.",
+    )
+    webhook_secret_cache_ttl_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How long a decrypted webhook secret stays cached (a rotated secret is a "
+        "new entry at once; this bounds how long a plaintext stays in memory).",
     )
     webhook_found_ttl_s: float = Field(
         default=60.0,

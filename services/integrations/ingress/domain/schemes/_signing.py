@@ -1,7 +1,6 @@
 """Helpers the signed schemes share. Every comparison is constant time (`hmac.compare_digest`)
 and every failure is `InvalidWebhookSignature`, whose messages never echo a header value."""
 
-import hashlib
 import hmac
 import re
 from collections.abc import Iterable
@@ -33,7 +32,8 @@ def required_header(headers: Headers, name: str) -> str:
 
 
 def hmac_sha256(key: bytes, *parts: bytes) -> bytes:
-    return hmac.new(key, b"".join(parts), hashlib.sha256).digest()
+    # The one-shot C function: a third of `hmac.new(...).digest()`'s time.
+    return hmac.digest(key, b"".join(parts), "sha256")
 
 
 def any_matches(expected: bytes, candidates: Iterable[str]) -> bool:
