@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +62,9 @@ def infrastructure(workdir: Path) -> Iterator[Infra]:
 
 @dataclass
 class Sent:
-    """One delivery: when it was sent, when ingress answered, what, and its event id."""
+    """One delivery: when it was due and sent, when ingress answered, what, its event id."""
 
+    due: float
     sent_at: float
     answered_at: float = 0.0
     status: int = 0
@@ -98,14 +100,15 @@ class Workload:
             answer.raise_for_status()
             self.ingress_urls.append(answer.json()["ingress_url"])
 
-    async def post(self, client: httpx.AsyncClient, n: int) -> Sent:
-        """One delivery to webhook `n` (modulo their number)."""
+    async def post(self, client: httpx.AsyncClient, n: int, due: float | None = None) -> Sent:
+        """One delivery to webhook `n` (modulo their number), due at `due` (default: now)."""
         # Ingress names an event without a delivery id by a hash of its body: a counter keeps
         # every delivery a distinct event (a repeated body would be a redelivery).
         self.delivered += 1
         items = [{"id": i, "x": "y" * 32} for i in range(8)]  # ~0.5 KB in all
         payload = {"delivery": self.delivered, "action": "benchmark", "items": items}
-        sent = Sent(time.monotonic())
+        now = time.monotonic()
+        sent = Sent(now if due is None else due, now)
         try:
             response = await client.post(
                 self.ingress_urls[n % len(self.ingress_urls)], json=payload
@@ -132,7 +135,8 @@ async def warm_up(client: httpx.AsyncClient, workload: Workload, arrivals: Arriv
         await arrivals.wait_complete(ids, min(deadline, time.monotonic() + 5), per_event=1)
         pending = {n for n, s in sent.items() if s.event_id not in arrivals.times}
         if pending:
-            print(f"warm-up: {[(n, sent[n].status) for n in pending]}", file=sys.stderr)
+            statuses = {n: sent[n].status for n in pending}
+            print(f"warm-up: no request yet (webhook: HTTP status) {statuses}", file=sys.stderr)
             await asyncio.sleep(0.5)
 
 
@@ -142,8 +146,9 @@ async def open_loop(
     tasks: list[asyncio.Task[Sent]] = []
     start = time.monotonic() + 0.1
     for n in range(int(rate * seconds)):
-        await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
-        tasks.append(asyncio.create_task(workload.post(client, n)))
+        due = start + n / rate
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        tasks.append(asyncio.create_task(workload.post(client, n, due)))
     return list(await asyncio.gather(*tasks))
 
 
@@ -159,31 +164,26 @@ async def measure(
             await workload.link(client, args.webhooks)
             await warm_up(client, workload, arrivals)
             sent = await open_loop(client, workload, args.rate, args.duration)
-        accepted = [s for s in sent if s.event_id is not None]
-        accepted_ids = [s.event_id for s in accepted if s.event_id]
-        await arrivals.wait_complete(accepted_ids, time.monotonic() + DRAIN_S, per_event=1)
+        accepted = {s.event_id: s.sent_at for s in sent if s.event_id is not None}
+        await arrivals.wait_complete(list(accepted), time.monotonic() + DRAIN_S, per_event=1)
     finally:
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
-    latencies = [
-        arrivals.times[s.event_id][0] - s.sent_at
-        for s in accepted
-        if s.event_id is not None and s.event_id in arrivals.times
-    ]
-    statuses: dict[str, int] = {}
-    for s in sent:
-        statuses[str(s.status or "error")] = statuses.get(str(s.status or "error"), 0) + 1
+    latencies = [arrivals.times[e][0] - at for e, at in accepted.items() if e in arrivals.times]
     return {
         "rate_per_s": args.rate,
         "duration_s": args.duration,
         "webhooks": args.webhooks,
         "sent": len(sent),
-        "statuses": statuses,
+        "statuses": Counter(str(s.status or "error") for s in sent),
         "accepted": len(accepted),
         "completed": len(latencies),
         "missing": len(accepted) - len(latencies),
         "latency_ms": summary_ms(latencies),
         "ingress_answer_ms": summary_ms([s.answered_at - s.sent_at for s in sent]),
+        # How late POSTs left against the schedule: latency is counted from the send, so a
+        # generator starved of CPU would hide delay here rather than in the figures above.
+        "send_lag_ms": summary_ms([s.sent_at - s.due for s in sent]),
     }
 
 

@@ -28,6 +28,7 @@ def results() -> dict[str, dict[str, Any] | None]:
             "completed": 598,
             "latency_ms": latency,
             "ingress_answer_ms": {**latency, "p50": 9.7, "p99": 98.7},
+            "send_lag_ms": {**latency, "p99": 1.34, "max": 4.0},
             "memory_mib": {
                 "ingress": {"peak": 103.6, "end": 101.0},
                 "credentials": {"peak": 105.5, "end": 105.5},
@@ -70,6 +71,8 @@ def test_every_headline_figure_is_in_the_table() -> None:
     e2e = "webhook POST → execution request, p50 / p99 (20/s for 30 s; 598 of 600 arrived)"
     assert got[("end to end", e2e)] == "20.0 / 111.4 ms"
     assert got[("end to end", "ingress's answer to the POST, p50 / p99")] == "9.7 / 98.7 ms"
+    late = ("end to end", "POSTs sent late against the schedule, p99 / max")
+    assert got[late] == "1.3 / 4.0 ms"
     assert got[("dispatcher", "events/s, backlog of 1,500 (3 requests each)")] == "61.3"
     assert got[("credentials", "cached reads/s, internal route (sqlite)")] == "452 (p99 88.0 ms)"
     assert got[("credentials", "cached reads/s, read path (sqlite)")] == "2,730 (p99 26.1 ms)"
