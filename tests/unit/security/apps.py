@@ -145,7 +145,7 @@ class ServiceApp:
         return {"Authorization": f"Bearer {self.secrets.service_token}"}
 
 
-def service_app(name: str) -> ServiceApp:
+def service_app(name: str, *, bus: InMemoryBus | None = None) -> ServiceApp:
     """Service `name` alone; its lifespan (bus, consumers, databases) is the caller's to run."""
     secrets = generate()
     # The embedded host's keys and URLs, but an in-memory store: nothing touches the disk.
@@ -154,7 +154,7 @@ def service_app(name: str) -> ServiceApp:
         "jwt_audience": AUDIENCE,
     }
     settings = SERVICES[name].load_settings(**overrides)
-    bus = InMemoryBus(redelivery_delay_s=0.05)
+    bus = bus or InMemoryBus(redelivery_delay_s=0.05)
     deps = Dependencies(bus, settings.database_url)
     unit = _builders()[name](settings, deps, secrets)
     app = host_units(
