@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test pytest unit integration lint typecheck check format schemas bench bench-ingress bench-e2e bench-dispatcher bench-credentials rotate-keys infra run-distributed docs-settings deploy-check clean-var
+.PHONY: run test pytest prefetch unit integration lint typecheck check format schemas bench bench-ingress bench-e2e bench-dispatcher bench-credentials rotate-keys infra run-distributed docs-settings deploy-check clean-var
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,14 +20,18 @@ run: $(STAMP)
 ## The whole suite: lint, types, then unit, contract, integration and e2e tests.
 test: check pytest
 
-pytest: $(STAMP)
+pytest: $(STAMP) prefetch
 	$(BIN)/pytest -m "unit or contract or integration or e2e"
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "unit or (contract and not integration)"
 
-integration: $(STAMP)
+integration: $(STAMP) prefetch
 	$(BIN)/pytest -m "integration or e2e"
+
+## Fetch and build the test servers and deployment checkers (cached; minutes on a cold machine).
+prefetch: $(STAMP)
+	$(BIN)/python -m tests.harness.prefetch
 
 check: lint typecheck
 

@@ -113,6 +113,14 @@ class Tail:
                 self._changed.clear()
                 await self._changed.wait()
 
+    async def wait_while_arriving(self, condition: Callable[[], bool], *, stall_s: float) -> None:
+        """Until `condition`, as long as records keep arriving: `TimeoutError` only when none
+        came for `stall_s`. A slow, busy machine takes longer; only a stall fails."""
+        while not condition():
+            self._changed.clear()
+            async with asyncio.timeout(stall_s):
+                await self._changed.wait()
+
 
 def chunks(items: list[M], size: int) -> Iterable[list[M]]:
     for start in range(0, len(items), size):
