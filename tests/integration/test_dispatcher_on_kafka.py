@@ -26,6 +26,7 @@ from integrations.contracts import (
     build_headers,
     topics,
 )
+from integrations.contracts.topics import LARGE_MESSAGE_BYTES
 from integrations.dispatcher.bootstrap import SERVICE
 from integrations.dispatcher.domain.deliveries import Outcome
 from integrations.dispatcher.domain.fan_out import plan_dispatch
@@ -188,6 +189,35 @@ async def test_a_record_that_fails_validation_is_dead_lettered_at_once_and_the_n
     assert letter.original_value() == b'{"event_id": "no-payload"}'
     [request] = requests.messages(GraphExecutionRequested)
     assert request.source.event_id == "ev-ok"
+
+
+async def test_oversized_and_malformed_records_are_dead_lettered_and_the_next_goes_on(
+    dispatcher: Running, kafka_bootstrap: str
+) -> None:
+    """Over the consumer's default 1 MiB fetch, under the topic's limit: fetched, dead-lettered
+    whole (the dead-letter topic allows base64 of the largest event), and never a stall."""
+    state = webhook(dispatcher.webhook_id, user_id=dispatcher.user_id, nodes=[node("n-1")])
+    valid = event("ev-after", webhook_id=dispatcher.webhook_id, user_id=dispatcher.user_id)
+    typed = build_headers(valid, source=SOURCE)
+    oversized = b"\xfe" * (LARGE_MESSAGE_BYTES - 64 * 1024)
+    poison = [(oversized, typed), (None, typed), (b"\x00\xff", [])]
+    async with (
+        Tail(kafka_bootstrap, topics.GRAPH_EXECUTION_REQUESTS, dispatcher.mine) as requests,
+        Tail(kafka_bootstrap, topics.WEBHOOK_EVENTS_DLQ, dispatcher.mine) as letters,
+    ):
+        await dispatcher.publish(state)
+        for value, headers in poison:
+            await dispatcher.bus.publish_raw(
+                topics.WEBHOOK_EVENTS, dispatcher.webhook_id, value, headers
+            )
+        await dispatcher.publish(valid)
+        await requests.wait_until(lambda: bool(requests.records), within=WITHIN)
+        await letters.wait_until(lambda: len(letters.records) == len(poison), within=WITHIN)
+    assert [letter.original_value() for letter in letters.messages(DeadLetter)] == [
+        value for value, _ in poison
+    ]
+    [request] = requests.messages(GraphExecutionRequested)
+    assert request.source.event_id == "ev-after"
 
 
 @pytest.mark.parametrize(
