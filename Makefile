@@ -50,7 +50,7 @@ schemas: $(STAMP)
 	$(BIN)/integrations schemas docs
 
 ## Every benchmark, one after the other, then one table of their figures (loopback only,
-## about 5 min; BENCH_ARGS=--quick for a smoke run). See docs/performance.md.
+## about 4 min; BENCH_ARGS=--quick for a smoke run). See docs/performance.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.report $(BENCH_ARGS)
 
