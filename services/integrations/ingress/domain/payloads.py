@@ -26,7 +26,7 @@ def json_value(body: bytes | str) -> Any:
     re-encoded into the event message, so they are refused here rather than at publish time."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
         if _SURROGATE_ESCAPE.search(text):
             # Paired surrogates merge into one character; a lone one cannot be encoded.
             json.dumps(value, ensure_ascii=False).encode("utf-8")
@@ -44,6 +44,10 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(number):  # 1e999
         raise ValueError(f"{text} is out of range")
     return number
+
+
+# One decoder: `json.loads` with hooks would build a new one (and its scanner) per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def json_object(body: bytes | str) -> JsonObject:
