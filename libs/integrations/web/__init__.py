@@ -5,7 +5,13 @@ right status code; nothing else (no stack trace, no echo of the request) ever le
 """
 
 from integrations.web.app import build_app
-from integrations.web.errors import ApiError, ErrorBody, ErrorMapping, install_error_handlers
+from integrations.web.errors import (
+    ApiError,
+    ErrorBody,
+    ErrorMapping,
+    error_responses,
+    install_error_handlers,
+)
 from integrations.web.health import HealthChecks
 
 __all__ = [
@@ -14,5 +20,6 @@ __all__ = [
     "ErrorMapping",
     "HealthChecks",
     "build_app",
+    "error_responses",
     "install_error_handlers",
 ]

@@ -64,6 +64,12 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route or router answers beyond the ones
+    every operation documents (`build_app`), so clients and Schemathesis know them."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
 @dataclass(frozen=True)
 class ErrorMapping:
     """Turns an exception type raised deep inside (storage, bus) into a status and message."""

@@ -4,9 +4,9 @@ Each service runs alone, as `integrations serve` composes it, in process. Reques
 with valid credentials (a user JWT or the service token, as the operation declares) and once
 with whatever `Authorization` Schemathesis makes up. Whatever the request:
 
-- no 5xx but a deliberate one: 503 (a dependency is down) or a status the operation
-  documents for itself (501 not configured, 502 upstream failure, 504 timeout), never the
-  500 of an unhandled exception;
+- every status is one the operation documents; no 5xx but a deliberate one: 503 (a
+  dependency is down) or one the operation documents for itself (501 not configured, 502
+  upstream failure, 504 timeout), never the 500 of an unhandled exception;
 - every error is the one documented JSON shape, `{"error": {"code", "message", "details"?}}`;
 - with made-up credentials a protected operation answers 401 or 403, and nothing else.
 
@@ -32,7 +32,9 @@ from schemathesis.schemas import APIOperation
 
 from integrations.web.errors import ErrorBody, ErrorDetail
 from tests.unit.security.apps import (
+    OPENAPI_FOLDER,
     OPERATIONS,
+    SERVICE_NAMES,
     WEBHOOK_PROVIDERS,
     DocumentedOperation,
     ServiceApp,
@@ -155,17 +157,19 @@ def _valid_authorization(app: ServiceApp, security: tuple[str, ...]) -> str | No
 
 
 def assert_deliberate(operation: Operation, response: Response) -> None:
-    """Every error in the one shape; a 5xx only when documented for the operation (or 503)
-    and never the catch-all of an unhandled exception. SPEC RT-12 keeps a 500 of its own:
-    Ayrshare not configured, code `not_configured`."""
+    """Only documented statuses (503 is documented everywhere, other 5xx where the operation
+    answers them on purpose), every error in the one shape, and never the catch-all 500 of an
+    unhandled exception. SPEC RT-12 keeps a 500 of its own: Ayrshare not configured, code
+    `not_configured`."""
     status = response.status_code
+    documented = {int(code) for code in operation.definition.raw["responses"] if code.isdigit()}
+    # Every status is in the document, so generated clients know what to expect.
+    assert status in documented, _describe(response)
     if status < 400:
         return
     error = assert_error_shape(response)
     if status >= 500:
-        documented = {int(code) for code in operation.definition.raw["responses"] if code.isdigit()}
         assert error.code != UNHANDLED, _describe(response)
-        assert status == 503 or status in documented, _describe(response)
 
 
 def assert_error_shape(response: Response) -> ErrorDetail:
@@ -185,3 +189,33 @@ def _describe(response: Response) -> str:
     request = response.request
     text = response.content[:500].decode("utf-8", "replace")
     return f"{request.method} {request.url} -> {response.status_code} {text}"
+
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_every_discriminated_schema_requires_its_discriminator(service: str) -> None:
+    """A client that leaves out the tag gets a 422 however valid its body is otherwise, so
+    every variant of a tagged union must list the tag as required."""
+    document = json.loads((OPENAPI_FOLDER / f"{service}.json").read_text())
+    schemas = document["components"]["schemas"]
+    unions = list(_discriminators(document))
+    missing = [
+        (tag, ref)
+        for tag, refs in unions
+        for ref in refs
+        if tag not in schemas[ref.rsplit("/", 1)[-1]].get("required", [])
+    ]
+    assert missing == []
+
+
+def _discriminators(node: object) -> Iterator[tuple[str, list[str]]]:
+    if isinstance(node, dict):
+        if isinstance(node.get("discriminator"), dict):
+            yield (
+                node["discriminator"]["propertyName"],
+                list(node["discriminator"]["mapping"].values()),
+            )
+        for child in node.values():
+            yield from _discriminators(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _discriminators(child)

@@ -19,8 +19,17 @@ def new_credentials_id() -> str:
     return str(uuid.uuid4())
 
 
+def _type_is_required(schema: dict[str, Any]) -> None:
+    # A request body is read by its `type` (the discriminator), so clients must send it; the
+    # default only serves code that builds one kind directly.
+    required = schema.setdefault("required", [])
+    assert isinstance(required, list)
+    if "type" not in required:
+        required.append("type")
+
+
 class _BaseCredentials(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_type_is_required)
 
     id: CredentialsId = Field(
         default_factory=new_credentials_id, description="Credential id (uuid by default)."

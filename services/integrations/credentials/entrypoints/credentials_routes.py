@@ -22,6 +22,7 @@ from integrations.credentials.handlers import (
     list_credentials,
     update_credentials,
 )
+from integrations.web import error_responses
 from integrations.web.app import API_PREFIX
 
 Force = Annotated[
@@ -30,7 +31,8 @@ Force = Annotated[
 
 
 def build_router(ctx: CredentialsContext) -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX, tags=["credentials"])
+    # 403: system or managed credentials (RT-5, RT-6); 409: an id taken, a lost race (CS-3, CS-10).
+    router = APIRouter(prefix=API_PREFIX, tags=["credentials"], responses=error_responses(403, 409))
 
     @router.get("/credentials", summary="The user's credentials and the system credentials")
     async def list_all_credentials(user: CurrentUser) -> list[CredentialsMeta]:

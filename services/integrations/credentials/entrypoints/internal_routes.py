@@ -5,12 +5,12 @@ Not exposed by the proxy. `Cache-Control: no-store` keeps the answers out of any
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from integrations.auth import require_service_token
 from integrations.credentials.context import CredentialsContext
 from integrations.credentials.entrypoints.errors import answers
+from integrations.credentials.entrypoints.internal import internal_router
 from integrations.credentials.entrypoints.schemas import RevealedCredentialsBatch, revealed
 from integrations.credentials.handlers import reveal_credentials, reveal_many
 from integrations.web import ApiError
@@ -22,11 +22,8 @@ Ids = Annotated[str, Query(max_length=16_384, description="Comma-separated crede
 
 
 def build_router(ctx: CredentialsContext) -> APIRouter:
-    router = APIRouter(
-        prefix="/internal/users/{user_id}/credentials",
-        tags=["internal"],
-        dependencies=[Depends(require_service_token)],
-    )
+    # 409: in use by another holder, or its refresh needs the user to sign in again.
+    router = internal_router("/internal/users/{user_id}/credentials", 409)
 
     @router.get("/{credentials_id}", summary="One credential with its secrets")
     async def reveal_one(user_id: str, credentials_id: str) -> JSONResponse:

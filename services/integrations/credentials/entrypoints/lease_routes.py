@@ -13,12 +13,12 @@ taken for longer than `wait_s`. A holder that stops heartbeating loses the lease
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations.auth import require_service_token
 from integrations.credentials.entrypoints.errors import answers
+from integrations.credentials.entrypoints.internal import internal_router
 from integrations.credentials.entrypoints.schemas import revealed
 from integrations.credentials.leasing import CredentialLeases
 
@@ -56,11 +56,8 @@ class ReleaseResult(BaseModel):
 
 
 def build_router(leases: CredentialLeases) -> APIRouter:
-    router = APIRouter(
-        prefix="/internal/users/{user_id}/credentials/{credentials_id}/leases",
-        tags=["internal"],
-        dependencies=[Depends(require_service_token)],
-    )
+    # 409: `credentials_in_use`, `lease_lost`, `reauthorization_required`.
+    router = internal_router("/internal/users/{user_id}/credentials/{credentials_id}/leases", 409)
 
     @router.post("", summary="Acquire a credential for exclusive use", response_model=LeaseGrant)
     async def acquire(

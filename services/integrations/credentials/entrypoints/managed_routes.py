@@ -5,12 +5,12 @@ Service token only; `Cache-Control: no-store` keeps the secret out of any cache.
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr
 
-from integrations.auth import require_service_token
 from integrations.credentials.context import CredentialsContext
+from integrations.credentials.entrypoints.internal import internal_router
 from integrations.web import ApiError
 
 _NO_STORE: Final = {"Cache-Control": "no-store"}
@@ -25,11 +25,7 @@ class ManagedSecret(BaseModel):
 
 
 def build_router(ctx: CredentialsContext) -> APIRouter:
-    router = APIRouter(
-        prefix="/internal/users/{user_id}/managed",
-        tags=["internal"],
-        dependencies=[Depends(require_service_token)],
-    )
+    router = internal_router("/internal/users/{user_id}/managed")
 
     @router.get("/{name}", summary="A managed secret of the user")
     async def get_managed(user_id: str, name: Name) -> JSONResponse:

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from integrations.auth import CurrentUser, require_service_token
+from integrations.auth import CurrentUser
 from integrations.contracts import (
     ActivateNodeTrigger,
     ActivatePresetTrigger,
@@ -28,6 +28,7 @@ from integrations.contracts import (
     WebhookState,
 )
 from integrations.credentials.domain.webhooks import ActivationFailed, WebhookNotFound
+from integrations.credentials.entrypoints.internal import internal_router
 from integrations.credentials.entrypoints.webhook_schemas import (
     ActivationAnswer,
     DeactivationAnswer,
@@ -46,7 +47,7 @@ from integrations.credentials.webhook_handlers import (
 from integrations.credentials.webhook_ping import PingTimedOut, ping_webhook
 from integrations.credentials.webhook_upkeep import webhook_state, webhooks_of
 from integrations.providers import ProviderError
-from integrations.web import ApiError
+from integrations.web import ApiError, error_responses
 from integrations.web.app import API_PREFIX
 
 _NO_STORE: Final = {"Cache-Control": "no-store"}
@@ -77,7 +78,10 @@ async def answers() -> AsyncIterator[None]:
 
 
 def build_user_router(ctx: WebhookContext) -> APIRouter:
-    router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
+    # 502: the provider refused the ping; 504: no ping arrived in time (RT-8).
+    router = APIRouter(
+        prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"], responses=error_responses(502, 504)
+    )
 
     @router.post("/{webhook_id}/ping", summary="Ping a webhook and wait for the ping (RT-8)")
     async def ping(webhook_id: str, user: CurrentUser) -> bool:
@@ -88,9 +92,7 @@ def build_user_router(ctx: WebhookContext) -> APIRouter:
 
 
 def build_internal_router(ctx: WebhookContext) -> APIRouter:
-    router = APIRouter(
-        prefix="/internal", tags=["internal"], dependencies=[Depends(require_service_token)]
-    )
+    router = internal_router("/internal", *sorted(set(_FAILURE_STATUS.values())))
 
     @router.get(
         "/webhooks/{webhook_id}",
