@@ -39,7 +39,8 @@ BASE_URL: Final = "http://platform.test"
 WEBHOOK_PROVIDERS: Final = tuple(
     name for name in default_registry().names() if default_registry().webhook_config(name)
 )
-WEBHOOK_SECRET: Final = "fuzzing-webhook-secret-0123456789"
+# A Standard Webhooks key (`whsec_` + base64) is also a fine secret for every other scheme.
+WEBHOOK_SECRET: Final = "whsec_ZnV6emluZy13ZWJob29rLXNlY3JldC0w"
 
 
 def known_webhook_id(provider: str) -> str:
