@@ -207,3 +207,22 @@ async def _alice_still_has_everything(world: World) -> None:
     assert len(webhook["node_triggers"]) == 1
     deliveries = await world.deliveries(ALICE)
     assert [d["event_id"] for d in deliveries.json()["items"]] == [world.event_id]
+
+
+async def test_bob_cannot_extend_or_release_alices_lease(world: World) -> None:
+    """SPEC CM-2, CM-6: leases are the user's too. Bob's heartbeat and release of her lease
+    answer as for a lease that never was, and she still holds it."""
+    client, service = world.session.client, world.session.service_headers
+    _, credentials_id = CREDENTIALS[0]
+    alices = f"/internal/users/{ALICE}/credentials/{credentials_id}/leases"
+    bobs = f"/internal/users/{BOB}/credentials/{credentials_id}/leases"
+    acquired = await client.post(alices, headers=service)
+    assert acquired.status_code == 200, acquired.text
+    lease_id = acquired.json()["lease_id"]
+    for method, suffix in (("POST", "/heartbeat"), ("DELETE", "")):
+        theirs = await client.request(method, f"{bobs}/{lease_id}{suffix}", headers=service)
+        absent = await client.request(method, f"{bobs}/{NEVER_MADE}{suffix}", headers=service)
+        assert (theirs.status_code, theirs.json()) == (absent.status_code, absent.json())
+        assert theirs.status_code != 200 or theirs.json() == {"released": False}
+    extended = await client.post(f"{alices}/{lease_id}/heartbeat", headers=service)
+    assert extended.status_code == 200, extended.text
