@@ -1,9 +1,11 @@
 """What the fault tests do to the running stack: make a GitHub webhook with triggers, sign
 deliveries, read the execution requests the dispatcher published."""
 
+import asyncio
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -86,6 +88,55 @@ async def github_webhook(
     return GithubWebhook(user_id, webhook_id, answers[0]["ingress_url"], secret, nodes)
 
 
+@dataclass(frozen=True)
+class Answer:
+    delivery_id: str
+    status: int
+    sent_at: float
+    answered_at: float
+
+
+async def deliver(webhook: GithubWebhook, http: httpx.AsyncClient, delivery_id: str) -> Answer:
+    sent_at = time.monotonic()
+    response = await webhook.send(http, delivery_id)
+    return Answer(delivery_id, response.status_code, sent_at, time.monotonic())
+
+
+async def steady_load(
+    webhook: GithubWebhook,
+    http: httpx.AsyncClient,
+    count: int,
+    rate_per_s: float,
+    answered: list[Answer],
+    signal: tuple[int, asyncio.Event],
+) -> None:
+    """`count` fresh deliveries at a steady rate, whatever the answers take (as providers
+    keep sending); `signal` = (n, event): the event is set once n of them were answered."""
+    after, event = signal
+    pending = []
+
+    async def one(delivery_id: str) -> None:
+        answered.append(await deliver(webhook, http, delivery_id))
+        if len(answered) >= after:
+            event.set()
+
+    for _ in range(count):
+        pending.append(asyncio.create_task(one(str(uuid.uuid4()))))
+        await asyncio.sleep(1 / rate_per_s)
+    await asyncio.gather(*pending)
+
+
+async def until_accepted(webhook: GithubWebhook, http: httpx.AsyncClient, *, within: float) -> str:
+    """A fresh delivery id that ingress accepted, retrying (as GitHub does) while it says 503."""
+    async with asyncio.timeout(within):
+        while True:
+            answer = await deliver(webhook, http, str(uuid.uuid4()))
+            if answer.status == 200:
+                return answer.delivery_id
+            assert answer.status == 503, answer
+            await asyncio.sleep(0.5)
+
+
 class ExecutionRequests:
     """The execution requests of one user published since `mark()`, by delivery id."""
 
@@ -108,6 +159,25 @@ class ExecutionRequests:
             assert isinstance(message, GraphExecutionRequested)
             dispatched[message.source.event_id].add(message.source.node_id)
         return dispatched
+
+
+async def until_dispatched(
+    requests: ExecutionRequests, deliveries: list[str], nodes: tuple[str, ...], *, within: float
+) -> None:
+    """Every delivery's requests, one per trigger node, are on the execution topic."""
+    expected = set(nodes)
+    missing: list[str] = list(deliveries)
+    deadline = time.monotonic() + within
+    while missing:
+        dispatched = await requests.by_event()
+        missing = [d for d in deliveries if dispatched.get(d) != expected]
+        if missing and time.monotonic() > deadline:
+            raise AssertionError(
+                f"{len(missing)} of {len(deliveries)} acknowledged deliveries without their "
+                f"requests after {within:.0f} s, e.g. {missing[0]}: {dispatched.get(missing[0])}"
+            )
+        if missing:
+            await asyncio.sleep(2)
 
 
 async def revealed(stack: Stack, user_id: str, credentials_id: str) -> dict[str, Any]:

@@ -59,6 +59,10 @@ class Stack:
     async def stop(self, service: str) -> None:
         await asyncio.to_thread(self.services[service].stop)
 
+    async def kill(self, service: str) -> None:
+        """SIGKILL, as a crash or an OOM kill: no shutdown, nothing flushed or committed."""
+        await asyncio.to_thread(self.services[service].kill)
+
     async def start(self, service: str) -> None:
         """Start a stopped service again (same port, same settings) and wait until ready."""
         process = self.services[service]
