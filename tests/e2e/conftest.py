@@ -6,8 +6,10 @@ stopped, each secret the test used is searched for in the services' logs, in eve
 the test received and in every Kafka record produced meanwhile; any hit fails the test.
 """
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Final
 
 import pytest
 
@@ -16,9 +18,13 @@ from tests.e2e.leaks import LeakScan, end_offsets, records_since
 from tests.e2e.stack import StackFactory
 from tests.unit.dispatcher.kafka_kit import provision_topics
 
+_SCANNED: Final = pytest.StashKey[Counter[str]]()
+
 
 @pytest.fixture(autouse=True)
-async def leak_scan(kafka_bootstrap: str) -> AsyncIterator[LeakScan]:
+async def leak_scan(
+    kafka_bootstrap: str, request: pytest.FixtureRequest
+) -> AsyncIterator[LeakScan]:
     """The scan of this test: secrets go in as the test makes them; the verdict comes after
     the test's services have stopped (the `stacks` fixture is torn down first)."""
     scan = LeakScan()
@@ -31,6 +37,7 @@ async def leak_scan(kafka_bootstrap: str) -> AsyncIterator[LeakScan]:
     if scan.log_paths:  # a stack ran: then a scan of nothing would prove nothing
         coverage = scan.coverage(records)
         assert all(coverage.values()), f"the leak scan saw nothing of some kind: {coverage}"
+        request.config.stash.setdefault(_SCANNED, Counter()).update({**coverage, "tests": 1})
 
 
 @pytest.fixture
@@ -44,3 +51,14 @@ async def stacks(
         yield factory
     finally:
         await factory.close()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    scanned = config.stash.get(_SCANNED, None)
+    if scanned:
+        terminalreporter.write_line(
+            "e2e leak scan, no secret found: "
+            + ", ".join(f"{count} {what}" for what, count in scanned.items())
+        )
