@@ -29,6 +29,7 @@ from integrations.auth.authenticator import Authenticator, build_authenticator
 from integrations.auth.config import Algorithm, AuthConfig
 from integrations.auth.dependencies import (
     CurrentUser,
+    authentication_refusal,
     install_authenticator,
     require_service_token,
     require_user,
@@ -63,6 +64,7 @@ __all__ = [
     "KeysUnavailable",
     "StaticKeySource",
     "TokenVerifier",
+    "authentication_refusal",
     "build_authenticator",
     "build_verifier",
     "install_authenticator",

@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from integrations.auth.authenticator import Authenticator
@@ -47,6 +48,33 @@ async def require_service_token(
 
 
 CurrentUser = Annotated[AuthenticatedUser, Depends(require_user)]
+
+
+async def authentication_refusal(request: Request) -> HTTPException | None:
+    """What the route's own `require_user` / `require_service_token` would answer, or None
+    when they would let the request in. For the error handlers: FastAPI parses a JSON body
+    before it runs any dependency, and authentication must still come first."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if not isinstance(dependant, Dependant):
+        return None
+    checks = {dependency.call for dependency in _dependencies(dependant)}
+    try:
+        if require_service_token in checks:
+            await require_service_token(request, await _service_scheme(request))
+        if require_user in checks:
+            await require_user(request, await _user_scheme(request))
+    except HTTPException as refused:
+        return refused
+    return None
+
+
+def _dependencies(dependant: Dependant) -> list[Dependant]:
+    found = []
+    for dependency in dependant.dependencies:
+        found.append(dependency)
+        found.extend(_dependencies(dependency))
+    return found
 
 
 def to_http_exception(exc: AuthError) -> HTTPException:

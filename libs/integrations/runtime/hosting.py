@@ -7,7 +7,12 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from integrations.auth import AuthConfig, build_authenticator, install_authenticator
+from integrations.auth import (
+    AuthConfig,
+    authentication_refusal,
+    build_authenticator,
+    install_authenticator,
+)
 from integrations.bus import Bus, BusUnavailable
 from integrations.runtime.unit import ServiceUnit
 from integrations.storage import StorageUnavailable
@@ -88,4 +93,5 @@ def host_units(
         # Every host configures telemetry before serving, and the services' instruments
         # record into the global meter provider: its exposition is this process's metrics.
         metrics=render_metrics,
+        refusal=authentication_refusal,
     )

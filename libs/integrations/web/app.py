@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from integrations.web.errors import ErrorBody, ErrorMapping, install_error_handlers
+from integrations.web.errors import ErrorBody, ErrorMapping, Refusal, install_error_handlers
 from integrations.web.health import HealthChecks
 from integrations.web.metrics import Render, metrics_router
 from integrations.web.raw_routes import RawRoute, RawRoutingApp
@@ -36,6 +36,7 @@ def build_app(
     lifespan: Lifespan | None = None,
     error_mappings: Sequence[ErrorMapping] = (),
     metrics: Render | None = None,
+    refusal: Refusal | None = None,
 ) -> FastAPI:
     app = RawRoutingApp(
         title=title,
@@ -47,7 +48,7 @@ def build_app(
         telemetry={"operation_spans": False},
     )
     app.raw_routes = tuple(raw_routes)
-    install_error_handlers(app, error_mappings)
+    install_error_handlers(app, error_mappings, refusal=refusal)
     app.include_router(health.router())
     if metrics is not None:
         app.include_router(metrics_router(metrics))

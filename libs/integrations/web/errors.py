@@ -1,5 +1,5 @@
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,19 +105,35 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def install_error_handlers(app: FastAPI, mappings: Sequence[ErrorMapping] = ()) -> None:
+# The refusal a request's authentication would get, or None when it passes (see auth).
+Refusal = Callable[[Request], Awaitable[StarletteHTTPException | None]]
+# What FastAPI answers about a body it could not read, before any dependency has run.
+_BODY_STATUSES = frozenset({400, 413, 422})
+
+
+def install_error_handlers(
+    app: FastAPI, mappings: Sequence[ErrorMapping] = (), *, refusal: Refusal | None = None
+) -> None:
+    """`refusal`: asked before answering about a body (400, 413, 422), because FastAPI reads
+    the body before any dependency runs, so an unauthenticated caller would otherwise hear
+    about its body first."""
+
     async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
         return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers)
 
-    async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code in _BODY_STATUSES and refusal is not None:
+            exc = await refusal(request) or exc
         code = _CODES_BY_STATUS.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(exc.status_code, code, message, headers=exc.headers)
 
-    async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        if refusal is not None and (refused := await refusal(request)) is not None:
+            return await on_http_error(request, refused)
         return error_response(
             422, "invalid_request", "The request is invalid.", details=_field_errors(exc)
         )

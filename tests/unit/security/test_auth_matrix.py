@@ -166,3 +166,34 @@ async def test_valid_credentials_get_past_authentication(name: str, scheme: str)
         }
     assert operations
     assert all(status not in (401, 403) for status in statuses.values()), statuses
+
+
+BODY_ROUTES: Final = [
+    (operation.service, operation.path, operation.security[0])
+    for operation in OPERATIONS
+    if operation.method == "POST" and operation.security and "{" not in operation.path
+] + [("credentials", "/api/integrations/github/credentials", "UserJWT")]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [(b"{not json", 422), (b'{"a": "\xff"}', 400)],
+    ids=["not JSON", "not UTF-8"],
+)
+@pytest.mark.parametrize(("name", "path", "scheme"), BODY_ROUTES)
+async def test_a_malformed_body_is_refused_for_authentication_first(
+    name: str, path: str, scheme: str, body: bytes, status: int
+) -> None:
+    """FastAPI reads a JSON body before any dependency; the caller must still hear 401/403
+    before it learns anything about its body (400/422 only once authenticated)."""
+    async with running(name) as (app, client):
+        valid = app.user_token(USER) if scheme == "UserJWT" else app.secrets.service_token
+        answers = {}
+        for token in (None, "not-a-valid-token", valid):
+            headers = {"Content-Type": "application/json"}
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+            response = await client.post(path, content=body, headers=headers)
+            answers[token] = response.status_code
+    wrong = 403 if scheme == "ServiceToken" else 401
+    assert answers == {None: 401, "not-a-valid-token": wrong, valid: status}
