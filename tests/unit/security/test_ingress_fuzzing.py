@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.python import asgi
 
+from integrations.ingress.config import IngressSettings
 from integrations.web.errors import ErrorBody
 from tests.unit.ingress.strategies import CONFIGS, bodies, headers, signed_headers
 from tests.unit.security.apps import (
@@ -102,3 +103,14 @@ def test_any_delivery_gets_a_documented_answer_and_a_signed_one_is_never_refused
 
 def _lowered(names: dict[str, str]) -> set[str]:
     return {name.lower() for name in names}
+
+
+@pytest.mark.parametrize("provider", WEBHOOK_PROVIDERS)
+def test_a_body_over_the_limit_is_a_413_in_the_error_shape(
+    client: requests.Session, provider: str
+) -> None:
+    url = f"/api/integrations/{provider}/webhooks/{known_webhook_id(provider)}/ingress"
+    limit = IngressSettings.model_fields["max_body_bytes"].default
+    response = client.post(url, data=b"{" * (limit + 1))
+    assert response.status_code == 413, response.text
+    assert ErrorBody.model_validate(response.json()).error.code == "payload_too_large"
