@@ -201,6 +201,16 @@ def build_routes(
     @router.post(
         ROUTE,
         summary="Receive a webhook delivery from a provider",
+        # Read raw (the signature covers the bytes), so FastAPI cannot infer the body.
+        openapi_extra={
+            "requestBody": {
+                "description": "The provider's delivery, as it sends it.",
+                "content": {
+                    "application/json": {"schema": {}},
+                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                },
+            }
+        },
         response_model=AcceptedBody | HandshakeBody,
         responses={
             code: {"model": ErrorBody, "description": text}
