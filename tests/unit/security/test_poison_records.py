@@ -16,7 +16,7 @@ record takes effect and the bus drains, so each poison record was committed, not
 """
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -37,7 +37,6 @@ from integrations.contracts import (
     WebhookEventReceived,
     WebhookState,
     decode,
-    encode,
     topics,
     transport_associated_data,
 )
@@ -88,27 +87,13 @@ class SizeLimitedBus(InMemoryBus):
         topics.WEBHOOK_EVENTS_DLQ: DEAD_LETTER_LIMIT,
     }
 
-    async def publish_raw(
-        self, topic: str, key: str | None, value: bytes | None, headers: Sequence[Header] = ()
+    async def _send(
+        self, topic: str, key: str | None, value: bytes | None, headers: Sequence[Header]
     ) -> None:
-        self._check(topic, value)
-        await super().publish_raw(topic, key, value, headers)
-
-    async def publish(
-        self,
-        topic: str,
-        message: Message | None,
-        *,
-        source: str,
-        key: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self._check(topic, None if message is None else encode(message))
-        await super().publish(topic, message, source=source, key=key, headers=headers)
-
-    def _check(self, topic: str, value: bytes | None) -> None:
+        # Every publish, sealed or raw, ends here, as every record reaches the broker.
         if value is not None and len(value) > self.LIMITS.get(topic, len(value)):
             raise PublishRejected(f"{len(value)} bytes is over the limit of {topic}")
+        await super()._send(topic, key, value, headers)
 
 
 async def publish_poison(bus: InMemoryBus, topic: str, ce_type: str, key: str | None) -> int:
