@@ -5,11 +5,15 @@ import asyncio
 import hashlib
 import hmac
 import json
+import secrets
+import sys
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from aiokafka import TopicPartition
@@ -17,8 +21,14 @@ from aiokafka import TopicPartition
 from integrations.bus.kafka_readers import to_record
 from integrations.contracts import GraphExecutionRequested, WebhookState, decode, topics
 from integrations.crypto import Cipher, Purpose
+from integrations.oauth_clients import callback_redirect_uri
 from tests.e2e.leaks import LeakScan, end_offsets, raw_records_since
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, StackFactory
+from tests.harness.oauth_server import LocalAuthorizationServer, RegisteredClient
+
+LAUNCHER = (sys.executable, str(Path(__file__).with_name("serve_with_localauth.py")))
+FRONTEND = "http://frontend.test"  # where the provider sends the browser back; never fetched
+CLIENT_ID = "platform-app"
 
 BODY = json.dumps({"action": "opened", "number": 7, "repository": {"full_name": "octo/repo"}})
 
@@ -191,3 +201,91 @@ async def revealed(stack: Stack, user_id: str, credentials_id: str) -> dict[str,
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+class Connect:
+    """The browser's part of the OAuth flow, against the stack's oauth service."""
+
+    def __init__(self, stack: Stack, user_id: str) -> None:
+        self.stack = stack
+        self.user_id = user_id
+
+    async def authorize(self) -> tuple[str, str]:
+        """Login URL from oauth, consent at the provider: the code and state for the callback."""
+        login = await self.stack.http.get(
+            f"{self.stack.url('oauth')}/api/integrations/localauth/login",
+            params={"scopes": "read,write"},
+            headers=self.stack.user(self.user_id),
+        )
+        assert login.status_code == 200, login.text
+        async with httpx.AsyncClient() as browser:  # the provider's answers are not ours
+            consent = await browser.get(login.json()["login_url"])
+        assert consent.status_code == 302, consent.text
+        query = parse_qs(urlsplit(consent.headers["location"]).query)
+        return query["code"][0], query["state"][0]
+
+    async def callback(self, code: str, state: str) -> httpx.Response:
+        return await self.stack.http.post(
+            f"{self.stack.url('oauth')}/api/integrations/localauth/callback",
+            json={"code": code, "state_token": state},
+            headers=self.stack.user(self.user_id),
+        )
+
+    async def listed(self) -> list[dict[str, Any]]:
+        response = await self.stack.http.get(
+            f"{self.stack.url('credentials')}/api/integrations/localauth/credentials",
+            headers=self.stack.user(self.user_id),
+        )
+        assert response.status_code == 200, response.text
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+
+def local_authorization_server(
+    scan: LeakScan, *, expires_in: int = 3600
+) -> tuple[LocalAuthorizationServer, str]:
+    """The provider with the platform's OAuth app registered, and that app's client secret."""
+    client_secret = secrets.token_urlsafe(24)
+    scan.add_secrets(client_secret)
+    redirect_uri = callback_redirect_uri(FRONTEND, FRONTEND)
+    server = LocalAuthorizationServer(
+        clients=[RegisteredClient(CLIENT_ID, client_secret, (redirect_uri,))],
+        username="ada",
+        expires_in=expires_in,
+    )
+    return server, client_secret
+
+
+async def start_with_localauth(
+    stacks: StackFactory,
+    provider_url: str,
+    client_secret: str,
+    *,
+    oauth: dict[str, str] | None = None,
+    credentials: dict[str, str] | None = None,
+) -> Stack:
+    """A stack whose oauth and credentials services know `localauth` (serve_with_localauth)."""
+    app = {
+        "LOCALAUTH_BASE_URL": provider_url,
+        "LOCALAUTH_CLIENT_ID": CLIENT_ID,
+        "LOCALAUTH_CLIENT_SECRET": client_secret,
+    }
+    return await stacks.start(
+        overrides={
+            "oauth": {**app, "FRONTEND_BASE_URL": FRONTEND, **(oauth or {})},
+            "credentials": {**app, **(credentials or {})},
+            "ingress": app,
+            "dispatcher": app,
+        },
+        launcher=LAUNCHER,
+    )
+
+
+def issued_tokens(provider: LocalAuthorizationServer) -> list[str]:
+    """Every access and refresh token the provider handed out: secrets for the leak scan."""
+    return [
+        value
+        for token in provider.tokens
+        for value in (token.access_token, token.refresh_token)
+        if value is not None
+    ]

@@ -17,6 +17,7 @@ from tests.e2e.leaks import LeakScan, key_ring_secrets
 from tests.harness.local_stack import (
     ServiceProcess,
     StackSecrets,
+    free_port,
     running_services,
     wait_ready,
 )
@@ -125,6 +126,21 @@ class StackFactory:
         services = {process.name: process for process in processes}
         pids = {name: process.process.pid for name, process in services.items()}
         return Stack(services, secrets, http, pids)
+
+    async def replica(self, stack: Stack, service: str) -> ServiceProcess:
+        """One more process of `service`, same settings, its own port; ready, and stopped with
+        the stack."""
+        first = stack.services[service]
+        n = sum(1 for path in self._scan.log_paths if path.name == first.log_path.name) + 1
+        log_dir = first.log_path.parent / f"replica-{n}"
+        log_dir.mkdir()
+        process = ServiceProcess(
+            service, {**first.env, "HTTP_PORT": str(free_port())}, log_dir, launcher=first.launcher
+        )
+        self._exit.callback(process.stop)
+        self._scan.log_paths.add(process.log_path)
+        await asyncio.to_thread(wait_ready, [process])
+        return process
 
     async def close(self) -> None:
         for client in self._clients:

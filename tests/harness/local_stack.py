@@ -141,6 +141,7 @@ class ServiceProcess:
             if console_script.exists()
             else [sys.executable, "-m", "integrations.cli.main"]
         )
+        self.launcher = launcher
         self._command = [*(launcher or default), "serve", name]
         self.process = self._spawn()
 
