@@ -5,11 +5,9 @@ Ingress may answer 2xx only for a delivery the broker acknowledged, so every 2xx
 execution requests; while the broker is down every answer is a 503 (the provider retries);
 once it is back the same processes take deliveries again and the dispatcher fans them out.
 
-Expected to fail until libs/integrations/bus/kafka.py is fixed: after the outage, ingress's
-and the dispatcher's producers refuse every record with `OutOfOrderSequenceNumber`, so ingress
-answers 503 for good and acknowledged events are dead-lettered instead of dispatched (see
-tests/integration/test_kafka_bus_broker_outage.py). With the producers' idempotence turned off
-by hand, this test passes (1,144 acknowledged, 670 answers during the outage, all 503)."""
+This test found that the idempotent producers refused every record after such an outage
+(`OutOfOrderSequenceNumber`, forever); the bus now replaces a producer in that state (see
+tests/integration/test_kafka_bus_broker_outage.py)."""
 
 import asyncio
 import time
@@ -32,15 +30,9 @@ from tests.e2e.leaks import LeakScan
 from tests.e2e.stack import StackFactory
 from tests.harness.kafka import KafkaServer
 
-KNOWN_BUG = (
-    "the Kafka bus's producer stays on OutOfOrderSequenceNumber after the outage: "
-    "tests/integration/test_kafka_bus_broker_outage.py"
-)
-
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(600),
-    pytest.mark.xfail(strict=True, raises=(AssertionError, TimeoutError), reason=KNOWN_BUG),
 ]
 
 WEBHOOKS = 2_000

@@ -4,13 +4,9 @@ down, then the provider's retry lands).
 
 Found by tests/e2e/test_broker_restart.py. The bus's producer is idempotent; aiokafka's
 idempotent producer does not reset its producer id after a sequence gap, so batches that
-expired while the broker was down (for longer than the producer's 15 s request timeout) leave
+expired while the broker was down (for longer than the producer's 15 s request timeout) left
 every later batch of that partition refused with `OutOfOrderSequenceNumber`, forever
-(aio-libs/aiokafka#1017). With `enable_idempotence` off, the same load recovers (checked by
-hand). The fix belongs in libs/integrations/bus/kafka.py
-(replace the producer on that error, or drop idempotence), which is being rewritten: until
-then this test is an expected failure, and a strict one, so the fix flips it to a failure that
-says to drop the marker."""
+(aio-libs/aiokafka#1017). The bus replaces a producer in that state."""
 
 import asyncio
 import time
@@ -22,15 +18,9 @@ from integrations.bus.kafka import KafkaBus
 from integrations.bus.settings import KafkaSettings
 from tests.harness.kafka import KafkaServer, create_topic, unique_name
 
-KNOWN_BUG = (
-    "libs/integrations/bus/kafka.py: the idempotent aiokafka producer stays on "
-    "OutOfOrderSequenceNumber after a broker outage under load (aio-libs/aiokafka#1017)"
-)
-
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.timeout(180),
-    pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUG),
 ]
 
 RATE_PER_S = 40  # one hot key, as a busy webhook sends to one partition

@@ -29,11 +29,15 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
+    InvalidProducerEpoch,
     InvalidTopicError,
     KafkaError,
     MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
     RecordListTooLargeError,
     TopicAuthorizationFailedError,
+    UnknownProducerId,
 )
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -65,6 +69,16 @@ _PERMANENT = (
     RecordListTooLargeError,
     InvalidTopicError,
     TopicAuthorizationFailedError,
+)
+# The idempotent producer's own state is broken. Batches that expired while the broker was
+# down leave a gap in a partition's sequence numbers, and aiokafka never takes a new
+# producer id: every later batch of that partition is refused until a new producer is made
+# (aio-libs/aiokafka#1017).
+_PRODUCER_BROKEN = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
 )
 
 
@@ -136,6 +150,7 @@ class KafkaBus(SealingPublisher):
         )
         self.broker = make_kafka_broker(settings, middlewares)
         self._producer: AIOKafkaProducer | None = None
+        self._renewing = asyncio.Lock()
         self._state = _State.NEW
         self._subscribers: list[Any] = []
         self._views: list[KafkaView] = []
@@ -149,9 +164,7 @@ class KafkaBus(SealingPublisher):
         if self._state is _State.STOPPED:
             raise RuntimeError("a stopped KafkaBus cannot be started again")
         await self._wait_for_cluster()
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self._settings.servers, **producer_options(self._settings)
-        )
+        producer = self._new_producer()
         try:
             await producer.start()
             await self.broker.start()
@@ -225,6 +238,11 @@ class KafkaBus(SealingPublisher):
         except _PERMANENT as error:
             outcome = "rejected"
             raise PublishRejected(f"{topic}: {error}") from error
+        except _PRODUCER_BROKEN as error:
+            # This record was not written (the caller may retry); later ones go through a
+            # new producer.
+            await self._renew_producer(producer, error)
+            raise BusUnavailable(f"{topic}: {error}") from error
         except KafkaError as error:
             raise BusUnavailable(f"{topic}: {error}") from error
         finally:
@@ -232,6 +250,33 @@ class KafkaBus(SealingPublisher):
                 time.perf_counter() - started,
                 {"messaging.destination.name": topic, "outcome": outcome},
             )
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self._settings.servers, **producer_options(self._settings)
+        )
+
+    async def _renew_producer(self, broken: AIOKafkaProducer, error: KafkaError) -> None:
+        async with self._renewing:
+            if self._producer is not broken or self._state is not _State.RUNNING:
+                return  # another publish renewed it already, or the bus is stopping
+            fresh = self._new_producer()
+            try:
+                await fresh.start()
+            except KafkaError:
+                # Unreachable again: keep the broken one, the next refusal tries again.
+                with contextlib.suppress(Exception):
+                    await fresh.stop()
+                return
+            self._producer = fresh
+            log.warning("Kafka producer replaced after %s", type(error).__name__)
+        # Its batches are refused anyway; closing it must not hold up this publish.
+        self._spawn(self._close(broken))
+
+    @staticmethod
+    async def _close(producer: AIOKafkaProducer) -> None:
+        with contextlib.suppress(Exception):
+            await producer.stop()
 
     def subscribe(self, topic: str, handler: Handler, *, group: str) -> None:
         subscriber = self.broker.subscriber(
