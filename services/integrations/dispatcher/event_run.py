@@ -4,7 +4,7 @@ import logging
 import math
 from collections.abc import Mapping
 
-from integrations.bus import PublishRejected, Record
+from integrations.bus import BusUnavailable, PublishRejected, Record
 from integrations.contracts import WebhookEventReceived, WebhookState
 from integrations.dispatcher.adapters.dead_letters import send_to_dead_letters
 from integrations.dispatcher.context import SOURCE, Dispatcher
@@ -32,7 +32,12 @@ class EventRun:
     """The attempts at one record. What the broker acknowledged stays done, so a retry only
     publishes what failed; transient failures are retried with backoff, and the record is
     dead-lettered after the last attempt, or at once when the broker refuses a request for
-    good. Either way the record may then be committed."""
+    good. Either way the record may then be committed.
+
+    A publish that failed while the broker is down altogether is not this event's fault: it
+    does not use up an attempt, and the run waits for the broker (the consumer could not
+    move on anyway). Otherwise an outage longer than the retries would dead-letter every
+    event in flight, events ingress had acknowledged."""
 
     def __init__(self, record: Record, event: WebhookEventReceived, d: Dispatcher) -> None:
         self._record = record
@@ -46,11 +51,22 @@ class EventRun:
     async def run(self) -> None:
         retry = self._d.policy.retry
         attempt = 0
+        outage_waits = 0
         while True:
             attempt += 1
             try:
                 done = await self._attempt(attempt)
             except Exception as error:
+                if await self._broker_down(error):
+                    attempt -= 1
+                    outage_waits += 1
+                    log.warning(
+                        "dispatch of %s waits for the broker: %s",
+                        self._event.event_id,
+                        describe(error),
+                    )
+                    await self._d.sleep(retry.delay_after(outage_waits, self._d.jitter()))
+                    continue
                 if attempt >= retry.max_attempts:
                     await self._give_up(error, attempt)
                     return
@@ -67,6 +83,14 @@ class EventRun:
             if not done:
                 await self._give_up(TargetsFailed(self._failures, self._total), attempt)
             return
+
+    async def _broker_down(self, error: Exception) -> bool:
+        if not isinstance(error, TargetsFailed | BusUnavailable):
+            return False
+        try:
+            return not await self._d.bus.health()
+        except Exception:
+            return True
 
     async def _attempt(self, attempt: int) -> bool:
         """True when finished; False when some request was refused for good; raises when

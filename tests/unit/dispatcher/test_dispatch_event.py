@@ -183,6 +183,32 @@ async def test_a_target_that_always_fails_is_dead_lettered_after_the_last_attemp
     assert [r.graph_id for r in delivery.last_dispatch.requests] == ["graph-1"]
 
 
+async def test_failures_while_the_broker_is_down_use_up_no_attempt(
+    bus: InMemoryBus, database: Database
+) -> None:
+    """An outage longer than the retries must not dead-letter acknowledged events."""
+    outage_checks = 6  # twice the dispatcher's 3 attempts
+
+    class DownBroker(FlakyBus):
+        async def health(self) -> bool:
+            nonlocal outage_checks
+            outage_checks -= 1
+            if outage_checks == 0:
+                self.failing.clear()  # the broker is back
+            return outage_checks < 0
+
+    flaky = DownBroker(bus, {"graph-2": UNAVAILABLE})
+    sleeps = Sleeps()
+    d = build_dispatcher(flaky, database, StaticWebhooks(STATE), sleep=sleeps)
+    await dispatch_event(record_of(event()), d)
+
+    assert sorted(r.graph_id for r in requests_on(bus)) == ["graph-1", "graph-2"]
+    assert letters_on(bus) == []
+    assert flaky.attempts == {"graph-1": 1, "graph-2": 7}
+    assert len(sleeps.taken) == 6  # one backoff per failed attempt, outage or not
+    assert await delivery_outcome(d) is Outcome.DISPATCHED
+
+
 async def test_a_replayed_dead_letter_is_dispatched_with_its_original_request_ids(
     bus: InMemoryBus, database: Database
 ) -> None:
