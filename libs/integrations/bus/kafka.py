@@ -53,6 +53,7 @@ from integrations.bus.errors import BusUnavailable, PublishRejected
 from integrations.bus.kafka_readers import KafkaView, Tail, to_record
 from integrations.bus.ports import Expectation, Handler, Header, Predicate, TraceContextSource
 from integrations.bus.settings import KafkaSettings
+from integrations.telemetry.buckets import LATENCY_BUCKETS_S
 from integrations.telemetry.propagation import current_traceparent
 
 log = logging.getLogger("integrations.bus.kafka")
@@ -60,8 +61,6 @@ log = logging.getLogger("integrations.bus.kafka")
 Middleware = BrokerMiddleware[Any, Any]
 
 _INSTRUMENTATION = "integrations.bus.kafka"
-# Seconds; fine-grained below 50 ms, where a healthy acks=all publish lands.
-_PUBLISH_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # Refusals about the record itself: sending it again cannot succeed.
 _PERMANENT = (
@@ -146,7 +145,7 @@ class KafkaBus(SealingPublisher):
             "messaging.publish.duration",
             unit="s",
             description="Time from publish to the broker's acknowledgement, by topic and outcome.",
-            explicit_bucket_boundaries_advisory=_PUBLISH_BUCKETS_S,
+            explicit_bucket_boundaries_advisory=LATENCY_BUCKETS_S,
         )
         self.broker = make_kafka_broker(settings, middlewares)
         self._producer: AIOKafkaProducer | None = None
@@ -217,9 +216,9 @@ class KafkaBus(SealingPublisher):
     async def _send(
         self, topic: str, key: str | None, value: bytes | None, headers: Sequence[Header]
     ) -> None:
+        self._require_running()
         producer = self._producer
-        if self._state is not _State.RUNNING or producer is None:
-            raise BusUnavailable(f"the Kafka bus is {self._state.value}")
+        assert producer is not None  # set before the bus runs
         timeout = self._settings.publish_timeout_s
         started = time.perf_counter()
         outcome = "unavailable"

@@ -18,35 +18,25 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-_PARAMETER = re.compile(r"\{(\w+)\}")
-
-
-def _pattern(template: str) -> re.Pattern[str]:
-    parts, end = [], 0
-    for match in _PARAMETER.finditer(template):
-        parts.append(re.escape(template[end : match.start()]))
-        parts.append(f"(?P<{match.group(1)}>[^/]+)")
-        end = match.end()
-    parts.append(re.escape(template[end:]))
-    return re.compile("".join(parts))
 
 
 @dataclass(frozen=True)
 class RawRoute:
     method: str
-    path: str  # a template: `{name}` matches one path segment
+    path: str  # a template, as Starlette's: `{name}` matches one path segment
     app: ASGIApp
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_pattern", _pattern(self.path))
+        pattern, _, _ = compile_path(self.path)
+        object.__setattr__(self, "_pattern", pattern)
 
     def match(self, scope: Scope) -> dict[str, str] | None:
         if scope["method"] != self.method:
             return None
-        found = self._pattern.fullmatch(scope["path"])
+        found = self._pattern.match(scope["path"])
         return None if found is None else found.groupdict()
 
 

@@ -4,9 +4,8 @@ from collections.abc import Container
 
 from opentelemetry.metrics import Meter
 
-# Seconds; fine-grained below 50 ms, where a healthy acks=all publish (and so a delivery)
-# lands.
-_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+from integrations.telemetry.buckets import LATENCY_BUCKETS_S
+
 _UNKNOWN = "unknown"
 
 
@@ -26,7 +25,7 @@ class IngressMetrics:
             unit="s",
             description="Webhook deliveries, by provider and outcome: time from arrival to "
             "answer (a 200 comes after the broker's acknowledgement).",
-            explicit_bucket_boundaries_advisory=_BUCKETS_S,
+            explicit_bucket_boundaries_advisory=LATENCY_BUCKETS_S,
         )
         self._verification_failures = meter.create_counter(
             "integrations.ingress.verification_failures",
